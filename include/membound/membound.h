@@ -27,4 +27,10 @@
 #define MB_TAG_ROS_MD5SUM "ros-md5sum"
 #define MB_TAG_ROS_MESSAGE_DEFINITION "ros-message-definition"
 
+/* Buffer flag set by timealign on an output buffer that repeats a buffer it
+ * already sent for an earlier tick (hold / previous). Equals
+ * GST_BUFFER_FLAG_LAST, the first flag GStreamer leaves to media-specific
+ * use. */
+#define MB_BUFFER_FLAG_REPEATED (1 << 20)
+
 #endif /* __MEMBOUND_H__ */
