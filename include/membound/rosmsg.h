@@ -106,6 +106,27 @@ int mb_ros_walk (const MbRosSchema * schema, const uint8_t * data, size_t len,
 int mb_ros_header_stamp (const MbRosSchema * schema, const uint8_t * data,
     size_t len, int64_t * stamp_ns);
 
+/* Additional helpers (added after the first version of this header). */
+
+/* The parsed type called @name ("pkg/Type") reachable from the root, or NULL. */
+const MbRosMsgType *mb_ros_schema_find_type (const MbRosSchema * schema,
+    const char *name);
+/* Minimum serialized size of @type (empty strings and arrays). */
+size_t mb_ros_type_min_size (const MbRosMsgType * type);
+/* Non-zero when every message of @type has the same size (then
+ * fixed_size is that size; also true for empty messages, size 0). */
+int mb_ros_type_is_fixed (const MbRosMsgType * type);
+/* Wire size of field @f when it is constant (fixed-size primitive, fixed
+ * array of them, fixed-size message or fixed array of those), else 0. */
+size_t mb_ros_field_fixed_size (const MbRosField * f);
+/* Byte offset of field @index inside a serialized @type when every field
+ * before it is fixed-size: returns 0 and sets *offset, else -1. */
+int mb_ros_field_offset (const MbRosMsgType * type, size_t index,
+    size_t * offset);
+/* The field called @name of @type (and its index), or NULL. */
+const MbRosField *mb_ros_type_find_field (const MbRosMsgType * type,
+    const char *name, size_t * index);
+
 #ifdef __cplusplus
 }
 #endif
