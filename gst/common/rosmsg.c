@@ -14,8 +14,8 @@
  * depth (at most MAX_DEPTH, checked at parse time), and every count read
  * from the data is checked against the bytes that remain before anything is
  * visited: a count whose minimum byte need exceeds what is left is rejected.
- * A step budget proportional to the data size bounds walks over types that
- * serialize to zero bytes (empty messages).
+ * A step budget proportional to the data size (times the nesting depth)
+ * bounds walks over types that serialize to zero bytes (empty messages).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -572,6 +572,13 @@ parse_field (Parser * ps, Block * blk, unsigned line_no, const char *b,
     elem_fixed = sub->fixed;
     if (sub->depth + 1 > owner->depth)
       owner->depth = sub->depth + 1;
+    /* also catches deep nesting through types parsed earlier (cached) */
+    if (owner->depth > MAX_DEPTH) {
+      set_err (ps->err, ps->err_len,
+          "message types nested deeper than %d levels (at %s)", MAX_DEPTH,
+          blk->name);
+      return -1;
+    }
   }
 
   if (f->array_len == MB_ROS_VAR_ARRAY) {
@@ -1062,9 +1069,12 @@ mb_ros_walk (const MbRosSchema * schema, const uint8_t * data, size_t len,
   w.pos = 0;
   w.v = visitor ? visitor : &none;
   w.ud = ud;
-  /* every step either consumes bytes or belongs to a bounded static
-   * structure; this only stops walks over huge arrays of empty messages */
-  w.budget = (uint64_t) len * 4 + (1u << 20);
+  /* In a message without empty sub-messages every byte is reached through
+   * at most two steps (field + array element) per nesting level, so this
+   * budget never stops a valid message of such a type; it bounds walks over
+   * huge nested arrays of empty messages, which consume no bytes. */
+  w.budget = (uint64_t) len *2 * (uint64_t) (schema->root->depth + 1) +
+      (1u << 20);
   r = walk_msg (&w, NULL, 0, schema->root);
   if (consumed)
     *consumed = w.pos;

@@ -323,6 +323,36 @@ test_malformed_definitions (void)
   n += (size_t) snprintf (deep + n, sizeof (deep) - n,
       SEP "MSG: a/T100\nint8 x\n");
   expect_error ("a/T0", deep, "nested deeper");
+
+  /* the same through a type already parsed: T1..T60 is a chain of height
+   * 60 parsed first; U1..U5 then wrap T1 again (height 65) */
+  n = 0;
+  n += (size_t) snprintf (deep + n, sizeof (deep) - n, "T1 t\nU1 u\n");
+  for (i = 1; i < 60; i++)
+    n += (size_t) snprintf (deep + n, sizeof (deep) - n,
+        SEP "MSG: a/T%zu\nT%zu t\n", i, i + 1);
+  n += (size_t) snprintf (deep + n, sizeof (deep) - n,
+      SEP "MSG: a/T60\nint8 x\n");
+  for (i = 1; i < 5; i++)
+    n += (size_t) snprintf (deep + n, sizeof (deep) - n,
+        SEP "MSG: a/U%zu\nU%zu u\n", i, i + 1);
+  n += (size_t) snprintf (deep + n, sizeof (deep) - n,
+      SEP "MSG: a/U5\nT1 t\n");
+  expect_error ("a/T0", deep, "nested deeper");
+  /* one level less (root height 64) is fine */
+  {
+    char *ok = strdup (deep);
+    char *u5 = strstr (ok, "MSG: a/U3\nU4 u");
+    MbRosSchema *s;
+    CHECK (u5 != NULL);
+    if (u5) {
+      memcpy (u5, "MSG: a/U3\nT1 t", strlen ("MSG: a/U3\nT1 t"));
+      s = parse_ok ("a/T0", ok);
+      CHECK (s != NULL);
+      mb_ros_schema_free (s);
+    }
+    free (ok);
+  }
 }
 
 static int
@@ -431,6 +461,23 @@ test_walk_malformed (void)
     static uint8_t big[200000];
     CHECK (mb_ros_walk (s, big, sizeof (big), NULL, NULL, NULL) ==
         MB_ROS_WALK_MALFORMED);
+  }
+  mb_ros_schema_free (s);
+
+  /* the step budget never stops a valid message: 2M one-byte elements
+   * reached through five wrapper levels each (6 steps per byte) */
+  s = parse_ok ("a/R", "B[] items\n" SEP "MSG: a/B\nC c\n" SEP
+      "MSG: a/C\nD d\n" SEP "MSG: a/D\nE e\n" SEP "MSG: a/E\nF f\n" SEP
+      "MSG: a/F\nbool x\n");
+  {
+    size_t n = 2u << 20;
+    uint8_t *big = calloc (1, n + 4);
+    big[0] = (uint8_t) n;
+    big[1] = (uint8_t) (n >> 8);
+    big[2] = (uint8_t) (n >> 16);
+    CHECK (s && mb_ros_walk (s, big, n + 4, NULL, NULL, &consumed) == 0);
+    CHECK (consumed == n + 4);
+    free (big);
   }
   mb_ros_schema_free (s);
 
