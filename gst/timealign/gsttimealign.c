@@ -1,0 +1,1680 @@
+/* membound: timealign
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-timealign
+ * @title: timealign
+ *
+ * Aligns any number of streams to a reference stream or to a fixed rate.
+ * Every `sink_N` request pad has a matching `src_N` output carrying that
+ * input's caps, so ordinary elements can follow each branch.
+ *
+ * Ticks come from the reference input (one tick per reference buffer; the
+ * `reference` property names a pad such as `sink_1`, or a ROS topic matched
+ * against the `ros-topic` stream tag; empty = the first pad), or, when `rate`
+ * is set, from a fixed rate starting at the first time every input has data.
+ * At each tick every other input contributes one buffer chosen by its pad's
+ * `mode`:
+ *
+ * * `nearest`: the buffer closest to the tick within `tolerance`;
+ * * `previous`: the newest buffer not after the tick, within `tolerance`;
+ * * `linear`: a buffer interpolated between the two neighbours (float32 and
+ *   float64 fields of `application/x-ros1-message`, S16LE/F32LE raw audio
+ *   samples of equal-size buffers); other data falls back to nearest.
+ *
+ * When an input has nothing within tolerance, its pad's `policy` decides:
+ * `drop` drops the tick on every output, `hold` repeats the last buffer sent
+ * on that output, `gap` sends a GAP event on that output only.
+ *
+ * Output buffers of tick i all have the same PTS (the tick's running time);
+ * their `timestamp/x-unix` reference meta holds the tick's absolute time and
+ * a `timestamp/x-membound-source` reference meta the capture time of the
+ * buffer that was chosen (for linear: of the nearer neighbour). A buffer
+ * sent again for a later tick has flag `MB_BUFFER_FLAG_REPEATED` (1 << 20).
+ *
+ * The element never blocks one input while waiting for another, so it works
+ * when one streaming thread feeds every input (rosbagsrc): each input keeps
+ * a window of buffers, bounded by `max-window`, and a tick is decided as
+ * soon as the time order allows. A full window forces the oldest pending
+ * tick with the data at hand, or, with no tick pending, drops the window's
+ * oldest buffer (counted in the pad's `overflow`). In a live pipeline a tick
+ * is decided at the latest `latency` after its running time (plus upstream
+ * latency). Like a demuxer's outputs, branches that end in sinks which
+ * preroll need a `queue` each.
+ *
+ * Right before it sends EOS on every output, the element posts an element message
+ * `timealign-stats` (fields in include/membound/timealign.h): `ticks-out`,
+ * `ticks-dropped` (guint64) and `inputs`, an array of `timealign-input`
+ * structures with `pad`, `topic`, `buffers-out`, `repeated`, `interpolated`,
+ * `missed`, `gaps`, `overflow`, `max-error` and `mean-error` (ns).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 timealign name=a \
+ *   audiotestsrc num-buffers=100 ! audio/x-raw,rate=48000 ! a.sink_0 \
+ *   videotestsrc num-buffers=100 ! video/x-raw,framerate=30/1 ! a.sink_1 \
+ *   a.src_0 ! queue ! fakesink  a.src_1 ! queue ! fakesink
+ * ]| Aligns audio buffers to video frames... the other way round: each audio
+ * buffer (the reference, sink_0) gets the nearest video frame within 20 ms.
+ * |[
+ * gst-launch-1.0 -e rosbagsrc location=run.bag name=b timealign name=a \
+ *   reference=/camera/image_raw sink_1::policy=hold \
+ *   b.src_0 ! a.sink_0  b.src_1 ! a.sink_1 \
+ *   a.src_0 ! queue ! fakesink  a.src_1 ! queue ! fakesink
+ * ]| Aligns a joint-state topic to the camera frames of a bag.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gsttimealign.h"
+#include "interp.h"
+#include "common/mbcommon.h"
+#include <membound/membound.h>
+#include <membound/timealign.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_time_align_debug);
+#define GST_CAT_DEFAULT gst_time_align_debug
+
+#define DEFAULT_REFERENCE ""
+#define DEFAULT_RATE_N 0
+#define DEFAULT_RATE_D 1
+#define DEFAULT_TOLERANCE (20 * GST_MSECOND)
+#define DEFAULT_LATENCY (100 * GST_MSECOND)
+#define DEFAULT_MAX_WINDOW MB_ALIGN_DEFAULT_MAX_WINDOW
+
+#define DEFAULT_PAD_MODE MB_ALIGN_MODE_NEAREST
+#define DEFAULT_PAD_POLICY MB_ALIGN_POLICY_DROP
+#define DEFAULT_PAD_TOLERANCE (-1)
+
+enum
+{
+  PROP_0,
+  PROP_REFERENCE,
+  PROP_RATE,
+  PROP_TOLERANCE,
+  PROP_LATENCY,
+  PROP_MAX_WINDOW,
+  PROP_TICKS_OUT,
+  PROP_TICKS_DROPPED,
+};
+
+enum
+{
+  PROP_PAD_0,
+  PROP_PAD_MODE,
+  PROP_PAD_POLICY,
+  PROP_PAD_TOLERANCE,
+  PROP_PAD_BUFFERS_OUT,
+  PROP_PAD_REPEATED,
+  PROP_PAD_MISSED,
+  PROP_PAD_OVERFLOW,
+  PROP_PAD_MAX_ERROR,
+  PROP_PAD_MEAN_ERROR,
+};
+
+typedef enum
+{
+  INTERP_NONE,
+  INTERP_S16,
+  INTERP_F32,
+  INTERP_ROS
+} InterpKind;
+
+struct _GstTimeAlignPad
+{
+  GstPad parent;
+
+  /* properties (element lock) */
+  MbAlignMode mode;
+  MbAlignPolicy policy;
+  gint64 tolerance;
+
+  /* runtime (element lock) */
+  gint id;
+  GstPad *srcpad;
+  GstSegment segment;
+  guint32 segment_seqnum;
+  gboolean flushing;
+  gchar *topic;
+  InterpKind interp;
+  MbRosSchema *schema;
+  gboolean warned_interp;
+  gint need_segment;            /* atomic */
+  GThread *thread;              /* thread that fed this input last (or presumed) */
+  gboolean waiting;             /* its chain waits for room in the window */
+};
+
+struct _GstTimeAlign
+{
+  GstElement parent;
+
+  GMutex lock;                  /* core, pads' runtime state, properties */
+  GMutex push_lock;             /* decide + push, keeps ticks in order */
+  GCond window_cond;            /* a window may have room / inputs moved */
+  guint n_waiting;
+  MbAlign *core;
+  GPtrArray *pads;              /* GstTimeAlignPad * by id, NULL = free */
+  GstFlowCombiner *flow;
+
+  /* properties */
+  gchar *reference;
+  gint rate_n, rate_d;
+  GstClockTime tolerance;
+  GstClockTime latency;
+  guint max_window;
+
+  /* running state */
+  gboolean have_unix_offset;
+  gint64 unix_offset;           /* unix ns - running time */
+  gboolean eos_sent;
+  gboolean ref_warned;
+
+  /* live */
+  gboolean live;
+  GstClockTime upstream_latency;
+  gboolean playing;
+  GThread *timer;
+  GCond timer_cond;
+  gboolean timer_stop;
+  GstClockID timer_id;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
+    GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+
+G_DEFINE_TYPE (GstTimeAlignPad, gst_time_align_pad, GST_TYPE_PAD);
+
+#define gst_time_align_parent_class parent_class
+G_DEFINE_TYPE (GstTimeAlign, gst_time_align, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (timealign, "timealign", GST_RANK_NONE,
+    GST_TYPE_TIME_ALIGN);
+
+GType
+gst_time_align_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {MB_ALIGN_MODE_NEAREST, "Closest buffer within tolerance", "nearest"},
+    {MB_ALIGN_MODE_PREVIOUS,
+        "Newest buffer not after the tick, within tolerance (zero-order hold)",
+        "previous"},
+    {MB_ALIGN_MODE_LINEAR,
+          "Interpolate float fields / audio samples between the two neighbours",
+        "linear"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstTimeAlignMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_time_align_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {MB_ALIGN_POLICY_DROP, "Drop the tick on every output", "drop"},
+    {MB_ALIGN_POLICY_HOLD, "Repeat the last buffer sent on this output",
+        "hold"},
+    {MB_ALIGN_POLICY_GAP, "Send a GAP event on this output only", "gap"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstTimeAlignPolicy", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------------
+ * core glue
+ * ------------------------------------------------------------------------ */
+
+static void *
+core_ref (void *data, void *user)
+{
+  return gst_buffer_ref (GST_BUFFER_CAST (data));
+}
+
+static void
+core_unref (void *data, void *user)
+{
+  gst_buffer_unref (GST_BUFFER_CAST (data));
+}
+
+static GstTimeAlignPad *
+pad_by_id (GstTimeAlign * self, gint id)
+{
+  if (id < 0 || (guint) id >= self->pads->len)
+    return NULL;
+  return g_ptr_array_index (self->pads, id);
+}
+
+/* with self->lock */
+static void
+apply_pad_params (GstTimeAlign * self, GstTimeAlignPad * tp)
+{
+  gint64 tol = tp->tolerance >= 0 ? tp->tolerance : (gint64) self->tolerance;
+  mb_align_set_input_mode (self->core, tp->id, tp->mode, tp->policy, tol);
+}
+
+static gboolean
+topic_matches (const gchar * want, const gchar * topic)
+{
+  if (topic == NULL)
+    return FALSE;
+  while (*want == '/')
+    want++;
+  while (*topic == '/')
+    topic++;
+  return g_strcmp0 (want, topic) == 0;
+}
+
+/* with self->lock: maps the `reference` property onto an input id */
+static void
+resolve_reference (GstTimeAlign * self)
+{
+  gint ref = -2;                /* -2: unresolved */
+  guint i;
+
+  if (self->rate_n > 0) {
+    mb_align_set_reference (self->core, -1);
+    mb_align_set_rate (self->core, self->rate_n, self->rate_d);
+    return;
+  }
+  mb_align_set_rate (self->core, 0, 1);
+  if (self->reference == NULL || self->reference[0] == '\0') {
+    for (i = 0; i < self->pads->len; i++)
+      if (g_ptr_array_index (self->pads, i)) {
+        ref = (gint) i;
+        break;
+      }
+  } else {
+    for (i = 0; i < self->pads->len; i++) {
+      GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+      if (tp && (g_strcmp0 (GST_PAD_NAME (tp), self->reference) == 0 ||
+              topic_matches (self->reference, tp->topic))) {
+        ref = (gint) i;
+        break;
+      }
+    }
+  }
+  if (ref != mb_align_get_reference (self->core))
+    GST_DEBUG_OBJECT (self, "reference input: %d", ref);
+  mb_align_set_reference (self->core, ref);
+}
+
+/* One output of a tick, built under the lock, pushed outside it. */
+typedef struct
+{
+  GstPad *srcpad;
+  GstBuffer *buffer;
+  GstEvent *event;
+} OutItem;
+
+static void
+out_item_clear (OutItem * o)
+{
+  gst_clear_object (&o->srcpad);
+  gst_clear_buffer (&o->buffer);
+  gst_clear_event (&o->event);
+}
+
+static gboolean
+drop_time_metas (GstBuffer * buf, GstMeta ** meta, gpointer user_data)
+{
+  if ((*meta)->info->api == GST_REFERENCE_TIMESTAMP_META_API_TYPE) {
+    GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) * meta;
+    if (gst_caps_is_equal (rm->reference, mb_unix_time_caps ()) ||
+        gst_caps_is_equal (rm->reference, mb_source_time_caps ()))
+      *meta = NULL;
+  }
+  return TRUE;
+}
+
+/* with self->lock */
+static guint64
+source_time (GstTimeAlign * self, GstBuffer * buf, gint64 rt)
+{
+  guint64 unix_ns;
+
+  if (mb_buffer_get_unix_time (buf, &unix_ns))
+    return unix_ns;
+  return (guint64) (rt + self->unix_offset);
+}
+
+/* with self->lock: linear interpolation into a new buffer, NULL = fall back */
+static GstBuffer *
+interpolate (GstTimeAlign * self, GstTimeAlignPad * tp, GstBuffer * a,
+    GstBuffer * b, double frac)
+{
+  GstBuffer *near = frac < 0.5 ? a : b, *out = NULL;
+  GstMapInfo ma, mb, mo;
+  int r = -1;
+
+  if (tp->interp == INTERP_NONE)
+    return NULL;
+  if (!gst_buffer_map (a, &ma, GST_MAP_READ))
+    return NULL;
+  if (!gst_buffer_map (b, &mb, GST_MAP_READ)) {
+    gst_buffer_unmap (a, &ma);
+    return NULL;
+  }
+  out = gst_buffer_new_allocate (NULL, near == a ? ma.size : mb.size, NULL);
+  if (out && gst_buffer_map (out, &mo, GST_MAP_WRITE)) {
+    if (tp->interp == INTERP_ROS) {
+      memcpy (mo.data, near == a ? ma.data : mb.data, mo.size);
+      r = mb_interp_ros (tp->schema, ma.data, ma.size, mb.data, mb.size, frac,
+          mo.data, mo.size);
+    } else {
+      r = mb_interp_audio (tp->interp == INTERP_S16 ? MB_INTERP_S16LE :
+          MB_INTERP_F32LE, ma.data, ma.size, mb.data, mb.size, frac, mo.data);
+    }
+    gst_buffer_unmap (out, &mo);
+  }
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  if (r < 0) {
+    GST_LOG_OBJECT (tp, "cannot interpolate, using the nearer buffer");
+    gst_clear_buffer (&out);
+    return NULL;
+  }
+  gst_buffer_copy_into (out, near, GST_BUFFER_COPY_FLAGS |
+      GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
+  return out;
+}
+
+/* with self->lock: turns a decided tick into output items */
+static void
+tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
+{
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  guint64 tick_unix;
+  gint ref = mb_align_get_reference (self->core);
+  guint64 unix_ns;
+  gsize i;
+
+  if (tick->dropped) {
+    GST_LOG_OBJECT (self, "tick %" GST_TIME_FORMAT " dropped",
+        GST_TIME_ARGS (tick->ts));
+    return;
+  }
+  if (!self->have_unix_offset) {
+    /* no input carries an absolute time: anchor the ticks to the wall
+     * clock at the first tick */
+    self->unix_offset = g_get_real_time () * 1000 - tick->ts;
+    self->have_unix_offset = TRUE;
+  }
+  if (ref >= 0 && (gsize) ref < tick->n_slots && tick->slots[ref].data &&
+      mb_buffer_get_unix_time (tick->slots[ref].data, &unix_ns))
+    tick_unix = unix_ns;
+  else
+    tick_unix = (guint64) (tick->ts + self->unix_offset);
+  if (self->rate_n > 0)
+    duration = gst_util_uint64_scale_int (GST_SECOND, self->rate_d,
+        self->rate_n);
+
+  for (i = 0; i < tick->n_slots; i++) {
+    MbAlignSlot *s = &tick->slots[i];
+    GstTimeAlignPad *tp = pad_by_id (self, (gint) i);
+    OutItem o = { NULL, NULL, NULL };
+    GstBuffer *src = NULL, *out = NULL;
+    gint64 src_rt = s->ts;
+
+    if (tp == NULL || s->kind == MB_ALIGN_SLOT_NONE)
+      continue;
+    if (s->kind == MB_ALIGN_SLOT_GAP) {
+      if (!gst_pad_has_current_caps (tp->srcpad))
+        continue;               /* nothing ever flowed: no caps to go with */
+      o.event = gst_event_new_gap (tick->ts, duration);
+    } else if (s->kind == MB_ALIGN_SLOT_INTERP) {
+      gboolean a_near = s->frac < 0.5;
+      src = a_near ? s->data : s->data2;
+      src_rt = a_near ? s->ts : s->ts2;
+      out = interpolate (self, tp, s->data, s->data2, s->frac);
+      if (out == NULL) {
+        if (!tp->warned_interp) {
+          GST_INFO_OBJECT (tp, "linear mode on data that cannot be "
+              "interpolated: using the nearer neighbour");
+          tp->warned_interp = TRUE;
+        }
+        out = gst_buffer_copy (src);
+      }
+    } else {
+      src = s->data;
+      out = gst_buffer_copy (src);
+    }
+    if (out) {
+      gst_buffer_foreach_meta (out, drop_time_metas, NULL);
+      GST_BUFFER_PTS (out) = tick->ts;
+      GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DURATION (out) = duration;
+      mb_buffer_add_unix_time (out, tick_unix);
+      mb_buffer_add_source_time (out, source_time (self, src, src_rt));
+      if (s->repeated)
+        GST_BUFFER_FLAG_SET (out, MB_BUFFER_FLAG_REPEATED);
+      else
+        GST_BUFFER_FLAG_UNSET (out, MB_BUFFER_FLAG_REPEATED);
+      o.buffer = out;
+    }
+    o.srcpad = gst_object_ref (tp->srcpad);
+    g_array_append_val (outs, o);
+  }
+  mb_align_tick_clear (self->core, tick);
+}
+
+/* with self->lock: decides every tick the time order allows */
+static void
+process (GstTimeAlign * self, GArray * outs, gboolean * done)
+{
+  MbAlignTick tick;
+  int r;
+
+  while ((r = mb_align_next (self->core, &tick, 0)) == MB_ALIGN_NEXT_TICK)
+    tick_to_outputs (self, &tick, outs);
+  *done = (r == MB_ALIGN_NEXT_DONE);
+}
+
+/* with self->lock: forces ticks whose live deadline passed */
+static void
+process_forced (GstTimeAlign * self, GstClockTime now_rt, GArray * outs,
+    gboolean * done)
+{
+  MbAlignTick tick;
+  gint64 ts;
+
+  while (mb_align_pending (self->core, &ts) &&
+      (GstClockTime) ts + self->upstream_latency + self->latency <= now_rt) {
+    if (mb_align_next (self->core, &tick, 1) != MB_ALIGN_NEXT_TICK)
+      break;
+    GST_DEBUG_OBJECT (self, "live deadline: tick %" GST_TIME_FORMAT
+        " decided (forced %d)", GST_TIME_ARGS (tick.ts), tick.forced);
+    tick_to_outputs (self, &tick, outs);
+  }
+  process (self, outs, done);
+}
+
+static GstStructure *
+stats_structure (GstTimeAlign * self)
+{
+  GstStructure *s;
+  GValue arr = G_VALUE_INIT;
+  guint i;
+
+  g_value_init (&arr, GST_TYPE_ARRAY);
+  g_mutex_lock (&self->lock);
+  s = gst_structure_new (MB_TIMEALIGN_STATS_MESSAGE,
+      MB_TIMEALIGN_FIELD_TICKS_OUT, G_TYPE_UINT64,
+      mb_align_ticks_out (self->core), MB_TIMEALIGN_FIELD_TICKS_DROPPED,
+      G_TYPE_UINT64, mb_align_ticks_dropped (self->core), NULL);
+  for (i = 0; i < self->pads->len; i++) {
+    GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+    MbAlignInputStats st;
+    GValue v = G_VALUE_INIT;
+
+    if (tp == NULL)
+      continue;
+    mb_align_get_input_stats (self->core, tp->id, &st);
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new (MB_TIMEALIGN_INPUT_STATS,
+            "pad", G_TYPE_STRING, GST_PAD_NAME (tp),
+            "topic", G_TYPE_STRING, tp->topic ? tp->topic : "",
+            "buffers-out", G_TYPE_UINT64, st.out,
+            "repeated", G_TYPE_UINT64, st.repeated,
+            "interpolated", G_TYPE_UINT64, st.interpolated,
+            "missed", G_TYPE_UINT64, st.missed,
+            "gaps", G_TYPE_UINT64, st.gaps,
+            "overflow", G_TYPE_UINT64, st.overflow,
+            "max-error", G_TYPE_UINT64, (guint64) st.max_err,
+            "mean-error", G_TYPE_UINT64,
+            (guint64) (st.n_err ? st.sum_err / st.n_err : 0), NULL));
+    gst_value_array_append_and_take_value (&arr, &v);
+  }
+  g_mutex_unlock (&self->lock);
+  gst_structure_take_value (s, MB_TIMEALIGN_FIELD_INPUTS, &arr);
+  return s;
+}
+
+/* with push_lock, without self->lock: pushes the outputs in order; on
+ * @done sends EOS on every output once and posts the stats message. */
+static GstFlowReturn
+push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i;
+  gboolean send_eos = FALSE;
+
+  for (i = 0; i < outs->len; i++) {
+    OutItem *o = &g_array_index (outs, OutItem, i);
+    GstTimeAlignPad *tp = gst_pad_get_element_private (o->srcpad);
+
+    if (g_atomic_int_compare_and_exchange (&tp->need_segment, 1, 0)) {
+      GstSegment seg;
+      GstEvent *ev;
+      guint32 seqnum;
+
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      ev = gst_event_new_segment (&seg);
+      g_mutex_lock (&self->lock);
+      seqnum = tp->segment_seqnum;
+      g_mutex_unlock (&self->lock);
+      if (seqnum != GST_SEQNUM_INVALID)
+        gst_event_set_seqnum (ev, seqnum);
+      gst_pad_push_event (o->srcpad, ev);
+    }
+    if (o->buffer) {
+      GstFlowReturn r = gst_pad_push (o->srcpad, o->buffer);
+      o->buffer = NULL;
+      g_mutex_lock (&self->lock);
+      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, r);
+      g_mutex_unlock (&self->lock);
+    } else if (o->event) {
+      gst_pad_push_event (o->srcpad, o->event);
+      o->event = NULL;
+    }
+    out_item_clear (o);
+  }
+  g_array_set_size (outs, 0);
+
+  if (done) {
+    g_mutex_lock (&self->lock);
+    if (!self->eos_sent) {
+      self->eos_sent = TRUE;
+      send_eos = TRUE;
+      if (mb_align_get_reference (self->core) == -2 && self->reference &&
+          self->reference[0] && !self->ref_warned) {
+        self->ref_warned = TRUE;
+        g_mutex_unlock (&self->lock);
+        GST_ELEMENT_WARNING (self, STREAM, FAILED,
+            ("No input matches reference \"%s\"", self->reference),
+            ("no sink pad is called so and no stream tag %s has that value",
+                MB_TAG_ROS_TOPIC));
+        g_mutex_lock (&self->lock);
+      }
+    }
+    g_mutex_unlock (&self->lock);
+  }
+  if (send_eos) {
+    GstIterator *it;
+    GValue v = G_VALUE_INIT;
+
+    /* before the EOS, so that it is on the bus before the pipeline's EOS */
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), stats_structure (self)));
+    it = gst_element_iterate_src_pads (GST_ELEMENT (self));
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstPad *p = g_value_get_object (&v);
+      GstTimeAlignPad *tp = gst_pad_get_element_private (p);
+      if (tp && g_atomic_int_compare_and_exchange (&tp->need_segment, 1, 0)
+          && gst_pad_has_current_caps (p)) {
+        GstSegment seg;
+        gst_segment_init (&seg, GST_FORMAT_TIME);
+        gst_pad_push_event (p, gst_event_new_segment (&seg));
+      }
+      gst_pad_push_event (p, gst_event_new_eos ());
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+    if (ret == GST_FLOW_OK)
+      ret = GST_FLOW_EOS;
+  }
+  return ret;
+}
+
+static GArray *
+new_outs (void)
+{
+  GArray *outs = g_array_new (FALSE, TRUE, sizeof (OutItem));
+  g_array_set_clear_func (outs, (GDestroyNotify) out_item_clear);
+  return outs;
+}
+
+static void
+wake_timer (GstTimeAlign * self)
+{
+  /* with self->lock */
+  if (self->live)
+    g_cond_signal (&self->timer_cond);
+  if (self->n_waiting)
+    g_cond_broadcast (&self->window_cond);
+}
+
+/* with self->lock */
+static gboolean
+thread_is_waiting (GstTimeAlign * self, GThread * thread)
+{
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+    if (tp && tp->waiting && tp->thread == thread)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+#define MAX_BLOCKERS 64
+#define UNKNOWN_THREAD_WAIT (100 * G_TIME_SPAN_MILLISECOND)
+
+/* with self->lock. The window of @tp is full. When the inputs the oldest
+ * tick waits for are fed by other threads that are not themselves waiting
+ * here, waiting is safe and loses nothing: wait until the window has room.
+ * When one of them is fed by this thread (one thread feeds every input),
+ * waiting would deadlock: return and let the caller force the tick. An
+ * input that never delivered anything is waited for at most
+ * UNKNOWN_THREAD_WAIT, then presumed to share this thread. */
+static void
+wait_for_room (GstTimeAlign * self, GstTimeAlignPad * tp)
+{
+  GThread *me = g_thread_self ();
+  gint64 unknown_end = g_get_monotonic_time () + UNKNOWN_THREAD_WAIT;
+  int ids[MAX_BLOCKERS];
+
+  while (!tp->flushing && mb_align_has_input (self->core, tp->id) &&
+      mb_align_window_len (self->core, tp->id) >= self->max_window) {
+    int n = mb_align_blockers (self->core, ids, MAX_BLOCKERS), i;
+    gboolean wait = n > 0 && n <= MAX_BLOCKERS, unknown = FALSE;
+
+    for (i = 0; wait && i < n; i++) {
+      GstTimeAlignPad *up = pad_by_id (self, ids[i]);
+      if (up == NULL || up == tp)
+        wait = FALSE;
+      else if (up->thread == NULL)
+        unknown = TRUE;
+      else if (up->thread == me || thread_is_waiting (self, up->thread))
+        wait = FALSE;
+    }
+    if (!wait)
+      return;
+    GST_LOG_OBJECT (tp, "window full, waiting for %d other input(s)", n);
+    tp->waiting = TRUE;
+    self->n_waiting++;
+    if (unknown) {
+      if (!g_cond_wait_until (&self->window_cond, &self->lock, unknown_end)) {
+        for (i = 0; i < n; i++) {
+          GstTimeAlignPad *up = pad_by_id (self, ids[i]);
+          if (up && up->thread == NULL)
+            up->thread = me;
+        }
+      }
+    } else {
+      g_cond_wait (&self->window_cond, &self->lock);
+    }
+    self->n_waiting--;
+    tp->waiting = FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * sink pads
+ * ------------------------------------------------------------------------ */
+
+static GstFlowReturn
+gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
+  GstClockTime ts = GST_BUFFER_PTS (buf);
+  guint64 rt, unix_ns;
+  GArray *outs;
+  gboolean done = FALSE;
+  GstFlowReturn ret;
+  int pr;
+
+  if (!GST_CLOCK_TIME_IS_VALID (ts))
+    ts = GST_BUFFER_DTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (ts)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Buffer without timestamp on %s", GST_PAD_NAME (pad)),
+        ("timealign needs a PTS or DTS on every buffer"));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+
+  g_mutex_lock (&self->lock);
+  tp->thread = g_thread_self ();
+  if (mb_align_window_len (self->core, tp->id) >= self->max_window)
+    wait_for_room (self, tp);
+  g_mutex_unlock (&self->lock);
+
+  outs = new_outs ();
+  g_mutex_lock (&self->push_lock);
+  g_mutex_lock (&self->lock);
+  if (tp->flushing) {
+    g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->push_lock);
+    g_array_free (outs, TRUE);
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+  rt = gst_segment_to_running_time (&tp->segment, GST_FORMAT_TIME, ts);
+  if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    GST_LOG_OBJECT (pad, "buffer %" GST_TIME_FORMAT " outside the segment",
+        GST_TIME_ARGS (ts));
+    g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->push_lock);
+    g_array_free (outs, TRUE);
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  if (!self->have_unix_offset && mb_buffer_get_unix_time (buf, &unix_ns)) {
+    self->unix_offset = (gint64) unix_ns - (gint64) rt;
+    self->have_unix_offset = TRUE;
+  }
+
+  while ((pr = mb_align_push (self->core, tp->id, (gint64) rt, buf)) !=
+      MB_ALIGN_OK) {
+    MbAlignTick tick;
+
+    if (pr != MB_ALIGN_FULL) {
+      /* input released meanwhile, or out of memory */
+      gst_buffer_unref (buf);
+      break;
+    }
+    /* window full: decide the oldest tick with what we have, or make room */
+    if (mb_align_next (self->core, &tick, 1) == MB_ALIGN_NEXT_TICK) {
+      GST_DEBUG_OBJECT (pad, "window full: tick %" GST_TIME_FORMAT " forced",
+          GST_TIME_ARGS (tick.ts));
+      tick_to_outputs (self, &tick, outs);
+    } else {
+      GST_DEBUG_OBJECT (pad, "window full, no tick pending: dropping the "
+          "oldest buffer");
+      mb_align_drop_oldest (self->core, tp->id);
+    }
+  }
+  process (self, outs, &done);
+  wake_timer (self);
+  g_mutex_unlock (&self->lock);
+
+  ret = push_outputs (self, outs, done);
+  g_mutex_unlock (&self->push_lock);
+  g_array_free (outs, TRUE);
+
+  /* this input's own status goes first */
+  GST_OBJECT_LOCK (pad);
+  if (GST_PAD_IS_FLUSHING (pad))
+    ret = GST_FLOW_FLUSHING;
+  GST_OBJECT_UNLOCK (pad);
+  if (ret == GST_FLOW_EOS && !done)
+    ret = GST_FLOW_OK;
+  return ret;
+}
+
+static void
+update_interp (GstTimeAlign * self, GstTimeAlignPad * tp, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *name = gst_structure_get_name (s);
+  MbRosSchema *schema = NULL;
+  InterpKind kind = INTERP_NONE;
+
+  if (g_str_equal (name, "audio/x-raw")) {
+    const gchar *fmt = gst_structure_get_string (s, "format");
+    const gchar *layout = gst_structure_get_string (s, "layout");
+    if (layout == NULL || g_str_equal (layout, "interleaved")) {
+      if (g_strcmp0 (fmt, "S16LE") == 0)
+        kind = INTERP_S16;
+      else if (g_strcmp0 (fmt, "F32LE") == 0)
+        kind = INTERP_F32;
+    }
+  } else if (g_str_equal (name, MB_ROS1_MESSAGE_CAPS)) {
+    const gchar *type = gst_structure_get_string (s, "type");
+    const gchar *def = gst_structure_get_string (s, "message-definition");
+    char err[256] = "";
+
+    if (type && def)
+      schema = mb_ros_schema_parse (type, def, strlen (def), err, sizeof (err));
+    if (schema)
+      kind = INTERP_ROS;
+    else if (tp->mode == MB_ALIGN_MODE_LINEAR)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("Cannot interpolate %s: bad ROS message definition",
+              GST_PAD_NAME (tp)), ("type %s: %s", GST_STR_NULL (type), err));
+  }
+  g_mutex_lock (&self->lock);
+  if (tp->schema)
+    mb_ros_schema_free (tp->schema);
+  tp->schema = schema;
+  tp->interp = kind;
+  tp->warned_interp = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
+
+  GST_LOG_OBJECT (pad, "event %" GST_PTR_FORMAT, event);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *seg;
+
+      gst_event_parse_segment (event, &seg);
+      if (seg->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+            ("Segment on %s is not in TIME format", GST_PAD_NAME (pad)),
+            ("got %s", gst_format_get_name (seg->format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      g_mutex_lock (&self->lock);
+      gst_segment_copy_into (seg, &tp->segment);
+      tp->segment_seqnum = gst_event_get_seqnum (event);
+      g_mutex_unlock (&self->lock);
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      update_interp (self, tp, caps);
+      break;
+    }
+    case GST_EVENT_TAG:{
+      GstTagList *tags;
+      gchar *topic = NULL;
+
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_string (tags, MB_TAG_ROS_TOPIC, &topic)) {
+        g_mutex_lock (&self->lock);
+        g_free (tp->topic);
+        tp->topic = topic;
+        resolve_reference (self);
+        g_mutex_unlock (&self->lock);
+      }
+      break;
+    }
+    case GST_EVENT_FLUSH_START:
+      g_mutex_lock (&self->lock);
+      tp->flushing = TRUE;
+      wake_timer (self);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_EVENT_FLUSH_STOP:{
+      gboolean ret;
+
+      g_mutex_lock (&self->lock);
+      mb_align_flush_input (self->core, tp->id);
+      tp->flushing = FALSE;
+      gst_segment_init (&tp->segment, GST_FORMAT_TIME);
+      self->eos_sent = FALSE;
+      gst_flow_combiner_reset (self->flow);
+      g_mutex_unlock (&self->lock);
+      g_atomic_int_set (&tp->need_segment, 1);
+      ret = gst_pad_push_event (tp->srcpad, event);
+      return ret;
+    }
+    case GST_EVENT_EOS:{
+      GArray *outs = new_outs ();
+      gboolean done = FALSE;
+
+      g_mutex_lock (&self->push_lock);
+      g_mutex_lock (&self->lock);
+      mb_align_set_eos (self->core, tp->id);
+      process (self, outs, &done);
+      wake_timer (self);
+      g_mutex_unlock (&self->lock);
+      push_outputs (self, outs, done);
+      g_mutex_unlock (&self->push_lock);
+      g_array_free (outs, TRUE);
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_GAP:
+      /* absence of data is what the windows already express */
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstIterator *
+gst_time_align_iterate_internal_links (GstPad * pad, GstObject * parent)
+{
+  GstTimeAlignPad *tp = gst_pad_get_element_private (pad);
+  GstPad *other = NULL;
+  GstIterator *it = NULL;
+  GValue v = G_VALUE_INIT;
+
+  if (tp == NULL)
+    return NULL;
+  other = GST_PAD_IS_SINK (pad) ? tp->srcpad : GST_PAD (tp);
+  if (other == NULL)
+    return NULL;
+  g_value_init (&v, GST_TYPE_PAD);
+  g_value_set_object (&v, other);
+  it = gst_iterator_new_single (GST_TYPE_PAD, &v);
+  g_value_unset (&v);
+  return it;
+}
+
+/* ------------------------------------------------------------------------
+ * src pads
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+gst_time_align_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    /* one seek for every input, as the inputs share one timeline */
+    GstIterator *it = gst_element_iterate_sink_pads (GST_ELEMENT (self));
+    GValue v = G_VALUE_INIT;
+    gboolean ok = TRUE, any = FALSE;
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstPad *p = g_value_get_object (&v);
+      ok &= gst_pad_push_event (p, gst_event_ref (event));
+      any = TRUE;
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+    gst_event_unref (event);
+    return ok && any;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_time_align_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstIterator *it = gst_element_iterate_sink_pads (GST_ELEMENT (self));
+    GValue v = G_VALUE_INIT;
+    gboolean live = FALSE, ok = TRUE;
+    GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstPad *p = g_value_get_object (&v);
+      GstQuery *q = gst_query_new_latency ();
+      if (gst_pad_peer_query (p, q)) {
+        gboolean l;
+        GstClockTime mn, mx;
+        gst_query_parse_latency (q, &l, &mn, &mx);
+        if (l) {
+          live = TRUE;
+          min = MAX (min, mn);
+          if (GST_CLOCK_TIME_IS_VALID (mx))
+            max = GST_CLOCK_TIME_IS_VALID (max) ? MIN (max, mx) : mx;
+        }
+      } else {
+        ok = FALSE;
+      }
+      gst_query_unref (q);
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+    if (!ok)
+      return FALSE;
+    g_mutex_lock (&self->lock);
+    self->live = live;
+    self->upstream_latency = min;
+    if (live) {
+      min += self->latency;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += self->latency;
+    }
+    g_cond_signal (&self->timer_cond);
+    g_mutex_unlock (&self->lock);
+    GST_DEBUG_OBJECT (self, "latency: live %d min %" GST_TIME_FORMAT " max %"
+        GST_TIME_FORMAT, live, GST_TIME_ARGS (min), GST_TIME_ARGS (max));
+    gst_query_set_latency (query, live, min, max);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* ------------------------------------------------------------------------
+ * live deadline thread
+ * ------------------------------------------------------------------------ */
+
+static gpointer
+timer_thread (gpointer data)
+{
+  GstTimeAlign *self = data;
+  GArray *outs = new_outs ();
+
+  g_mutex_lock (&self->lock);
+  while (!self->timer_stop) {
+    GstClock *clock;
+    GstClockTime base, now;
+    GstClockID id;
+    GstClockReturn cr;
+    gint64 ts;
+    gboolean done = FALSE;
+
+    if (!self->live || !self->playing || !mb_align_pending (self->core, &ts)) {
+      g_cond_wait (&self->timer_cond, &self->lock);
+      continue;
+    }
+    g_mutex_unlock (&self->lock);
+    clock = gst_element_get_clock (GST_ELEMENT (self));
+    base = gst_element_get_base_time (GST_ELEMENT (self));
+    g_mutex_lock (&self->lock);
+    if (clock == NULL) {
+      g_cond_wait (&self->timer_cond, &self->lock);
+      continue;
+    }
+    id = gst_clock_new_single_shot_id (clock,
+        base + ts + self->upstream_latency + self->latency);
+    self->timer_id = id;
+    g_mutex_unlock (&self->lock);
+    cr = gst_clock_id_wait (id, NULL);
+    g_mutex_lock (&self->lock);
+    self->timer_id = NULL;
+    gst_clock_id_unref (id);
+    if (self->timer_stop || cr == GST_CLOCK_UNSCHEDULED) {
+      gst_object_unref (clock);
+      continue;
+    }
+    g_mutex_unlock (&self->lock);
+
+    now = gst_clock_get_time (clock) - base;
+    gst_object_unref (clock);
+    g_mutex_lock (&self->push_lock);
+    g_mutex_lock (&self->lock);
+    if (self->playing && !self->timer_stop)
+      process_forced (self, now, outs, &done);
+    g_mutex_unlock (&self->lock);
+    push_outputs (self, outs, done);
+    g_mutex_unlock (&self->push_lock);
+    g_mutex_lock (&self->lock);
+  }
+  g_mutex_unlock (&self->lock);
+  g_array_free (outs, TRUE);
+  return NULL;
+}
+
+static void
+timer_start (GstTimeAlign * self)
+{
+  g_mutex_lock (&self->lock);
+  self->timer_stop = FALSE;
+  g_mutex_unlock (&self->lock);
+  if (self->timer == NULL)
+    self->timer = g_thread_new ("timealign-timer", timer_thread, self);
+}
+
+static void
+timer_stop (GstTimeAlign * self)
+{
+  GThread *t;
+
+  g_mutex_lock (&self->lock);
+  self->timer_stop = TRUE;
+  if (self->timer_id)
+    gst_clock_id_unschedule (self->timer_id);
+  g_cond_signal (&self->timer_cond);
+  t = self->timer;
+  self->timer = NULL;
+  g_mutex_unlock (&self->lock);
+  if (t)
+    g_thread_join (t);
+}
+
+/* ------------------------------------------------------------------------
+ * request pads
+ * ------------------------------------------------------------------------ */
+
+static GstPad *
+gst_time_align_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (element);
+  GstTimeAlignPad *tp;
+  GstPad *srcpad;
+  gchar *sname, *rname;
+  guint idx = 0;
+
+  if (templ->direction != GST_PAD_SINK)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  if (name && sscanf (name, "sink_%u", &idx) == 1) {
+    if (pad_by_id (self, (gint) idx) || idx > 65535) {
+      g_mutex_unlock (&self->lock);
+      GST_WARNING_OBJECT (self, "pad %s exists or is invalid", name);
+      return NULL;
+    }
+  } else {
+    for (idx = 0; idx < self->pads->len; idx++)
+      if (g_ptr_array_index (self->pads, idx) == NULL)
+        break;
+  }
+  sname = g_strdup_printf ("sink_%u", idx);
+  rname = g_strdup_printf ("src_%u", idx);
+  tp = g_object_new (GST_TYPE_TIME_ALIGN_PAD, "name", sname, "direction",
+      GST_PAD_SINK, "template", templ, NULL);
+  srcpad = gst_pad_new_from_static_template (&src_template, rname);
+  g_free (sname);
+  g_free (rname);
+
+  tp->id = (gint) idx;
+  tp->srcpad = srcpad;
+  tp->segment_seqnum = GST_SEQNUM_INVALID;
+  tp->need_segment = 1;
+  gst_segment_init (&tp->segment, GST_FORMAT_TIME);
+  gst_pad_set_element_private (GST_PAD (tp), tp);
+  gst_pad_set_element_private (srcpad, tp);
+
+  gst_pad_set_chain_function (GST_PAD (tp),
+      GST_DEBUG_FUNCPTR (gst_time_align_chain));
+  gst_pad_set_event_function (GST_PAD (tp),
+      GST_DEBUG_FUNCPTR (gst_time_align_sink_event));
+  gst_pad_set_iterate_internal_links_function (GST_PAD (tp),
+      GST_DEBUG_FUNCPTR (gst_time_align_iterate_internal_links));
+  GST_PAD_SET_PROXY_CAPS (GST_PAD (tp));
+  GST_PAD_SET_PROXY_ALLOCATION (GST_PAD (tp));
+
+  gst_pad_set_event_function (srcpad,
+      GST_DEBUG_FUNCPTR (gst_time_align_src_event));
+  gst_pad_set_query_function (srcpad,
+      GST_DEBUG_FUNCPTR (gst_time_align_src_query));
+  gst_pad_set_iterate_internal_links_function (srcpad,
+      GST_DEBUG_FUNCPTR (gst_time_align_iterate_internal_links));
+  GST_PAD_SET_PROXY_CAPS (srcpad);
+  GST_PAD_SET_PROXY_ALLOCATION (srcpad);
+
+  if (idx >= self->pads->len)
+    g_ptr_array_set_size (self->pads, idx + 1);
+  g_ptr_array_index (self->pads, idx) = tp;
+  mb_align_add_input_id (self->core, (gint) idx);
+  apply_pad_params (self, tp);
+  resolve_reference (self);
+  gst_flow_combiner_add_pad (self->flow, srcpad);
+  g_mutex_unlock (&self->lock);
+
+  gst_element_add_pad (element, srcpad);
+  gst_element_add_pad (element, GST_PAD (tp));
+  return GST_PAD (tp);
+}
+
+static void
+gst_time_align_release_pad (GstElement * element, GstPad * pad)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (element);
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
+  GstPad *srcpad;
+  GArray *outs = new_outs ();
+  gboolean done = FALSE;
+
+  g_mutex_lock (&self->push_lock);
+  g_mutex_lock (&self->lock);
+  srcpad = tp->srcpad;
+  mb_align_remove_input (self->core, tp->id);
+  g_ptr_array_index (self->pads, tp->id) = NULL;
+  gst_flow_combiner_remove_pad (self->flow, srcpad);
+  resolve_reference (self);
+  wake_timer (self);
+  /* the others may have been waiting for this one */
+  if (GST_STATE (self) > GST_STATE_READY)
+    process (self, outs, &done);
+  g_mutex_unlock (&self->lock);
+  push_outputs (self, outs, done);
+  g_mutex_unlock (&self->push_lock);
+  g_array_free (outs, TRUE);
+
+  gst_pad_set_active (srcpad, FALSE);
+  gst_element_remove_pad (element, srcpad);
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+}
+
+/* ------------------------------------------------------------------------
+ * element
+ * ------------------------------------------------------------------------ */
+
+static GstStateChangeReturn
+gst_time_align_change_state (GstElement * element, GstStateChange transition)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (element);
+  GstStateChangeReturn ret;
+  guint i;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      g_mutex_lock (&self->lock);
+      mb_align_reset (self->core);
+      mb_align_reset_stats (self->core);
+      self->eos_sent = FALSE;
+      self->ref_warned = FALSE;
+      self->have_unix_offset = FALSE;
+      gst_flow_combiner_reset (self->flow);
+      for (i = 0; i < self->pads->len; i++) {
+        GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+        if (tp) {
+          tp->flushing = FALSE;
+          gst_segment_init (&tp->segment, GST_FORMAT_TIME);
+          g_atomic_int_set (&tp->need_segment, 1);
+        }
+      }
+      g_mutex_unlock (&self->lock);
+      timer_start (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_mutex_lock (&self->lock);
+      self->playing = TRUE;
+      g_cond_signal (&self->timer_cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_mutex_lock (&self->lock);
+      self->playing = FALSE;
+      if (self->timer_id)
+        gst_clock_id_unschedule (self->timer_id);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      g_mutex_lock (&self->lock);
+      for (i = 0; i < self->pads->len; i++) {
+        GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+        if (tp)
+          tp->flushing = TRUE;
+      }
+      g_cond_broadcast (&self->window_cond);
+      g_mutex_unlock (&self->lock);
+      timer_stop (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    g_mutex_lock (&self->push_lock);
+    g_mutex_lock (&self->lock);
+    mb_align_reset (self->core);
+    g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->push_lock);
+  }
+  return ret;
+}
+
+static void
+gst_time_align_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (object);
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_REFERENCE:
+      g_free (self->reference);
+      self->reference = g_value_dup_string (value);
+      resolve_reference (self);
+      break;
+    case PROP_RATE:
+      self->rate_n = gst_value_get_fraction_numerator (value);
+      self->rate_d = gst_value_get_fraction_denominator (value);
+      if (self->rate_n < 0 || self->rate_d <= 0) {
+        self->rate_n = 0;
+        self->rate_d = 1;
+      }
+      resolve_reference (self);
+      break;
+    case PROP_TOLERANCE:
+      self->tolerance = g_value_get_uint64 (value);
+      for (i = 0; i < self->pads->len; i++)
+        if (g_ptr_array_index (self->pads, i))
+          apply_pad_params (self, g_ptr_array_index (self->pads, i));
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_WINDOW:
+      self->max_window = g_value_get_uint (value);
+      mb_align_set_max_window (self->core, self->max_window);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+  if (prop_id == PROP_LATENCY)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+}
+
+static void
+gst_time_align_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_REFERENCE:
+      g_value_set_string (value, self->reference);
+      break;
+    case PROP_RATE:
+      gst_value_set_fraction (value, self->rate_n, self->rate_d);
+      break;
+    case PROP_TOLERANCE:
+      g_value_set_uint64 (value, self->tolerance);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint64 (value, self->latency);
+      break;
+    case PROP_MAX_WINDOW:
+      g_value_set_uint (value, self->max_window);
+      break;
+    case PROP_TICKS_OUT:
+      g_value_set_uint64 (value, mb_align_ticks_out (self->core));
+      break;
+    case PROP_TICKS_DROPPED:
+      g_value_set_uint64 (value, mb_align_ticks_dropped (self->core));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_time_align_finalize (GObject * object)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (object);
+
+  mb_align_free (self->core);
+  g_ptr_array_free (self->pads, TRUE);
+  gst_flow_combiner_free (self->flow);
+  g_free (self->reference);
+  g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->push_lock);
+  g_cond_clear (&self->timer_cond);
+  g_cond_clear (&self->window_cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_time_align_class_init (GstTimeAlignClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_time_align_debug, "timealign", 0,
+      "Align streams to a reference stream or a fixed rate");
+  mb_tags_init ();
+
+  gobject_class->set_property = gst_time_align_set_property;
+  gobject_class->get_property = gst_time_align_get_property;
+  gobject_class->finalize = gst_time_align_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_REFERENCE,
+      g_param_spec_string ("reference", "Reference",
+          "Input whose buffers are the ticks: a sink pad name (sink_1) or a "
+          "ROS topic matched against the ros-topic stream tag; empty = the "
+          "first sink pad. Ignored when rate is set", DEFAULT_REFERENCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RATE,
+      gst_param_spec_fraction ("rate", "Rate",
+          "Fixed tick rate in ticks per second, starting when every input "
+          "has data (0/1 = ticks from the reference input)", 0, 1,
+          G_MAXINT, 1, DEFAULT_RATE_N, DEFAULT_RATE_D,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TOLERANCE,
+      g_param_spec_uint64 ("tolerance", "Tolerance",
+          "Largest |buffer time - tick| in ns a buffer may be chosen with "
+          "(pads with tolerance=-1 use this)", 0, G_MAXINT64,
+          DEFAULT_TOLERANCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint64 ("latency", "Latency",
+          "Live pipelines only: how long in ns after a tick's running time "
+          "(plus upstream latency) late inputs are waited for before the "
+          "tick is decided with what is there", 0, G_MAXINT64,
+          DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_WINDOW,
+      g_param_spec_uint ("max-window", "Max window",
+          "Most buffers kept per input (>= 2); a full window forces the "
+          "oldest pending tick, or drops its oldest buffer", 2, 1 << 20,
+          DEFAULT_MAX_WINDOW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_TICKS_OUT,
+      g_param_spec_uint64 ("ticks-out", "Ticks out",
+          "Ticks sent on the outputs", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TICKS_DROPPED,
+      g_param_spec_uint64 ("ticks-dropped", "Ticks dropped",
+          "Ticks dropped on every output (an input with policy=drop had "
+          "nothing within tolerance)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &sink_template, GST_TYPE_TIME_ALIGN_PAD);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Time align",
+      "Filter", "Aligns streams to a reference stream or a fixed rate; "
+      "request sink_N gives a matching src_N",
+      "membound <https://github.com/membound/membound>");
+
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_time_align_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_time_align_release_pad);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_time_align_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_TIME_ALIGN_PAD, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_TIME_ALIGN_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_TIME_ALIGN_POLICY, 0);
+}
+
+static void
+gst_time_align_init (GstTimeAlign * self)
+{
+  g_mutex_init (&self->lock);
+  g_mutex_init (&self->push_lock);
+  g_cond_init (&self->timer_cond);
+  g_cond_init (&self->window_cond);
+  self->core = mb_align_new (core_ref, core_unref, self);
+  self->pads = g_ptr_array_new ();
+  self->flow = gst_flow_combiner_new ();
+  self->reference = g_strdup (DEFAULT_REFERENCE);
+  self->rate_n = DEFAULT_RATE_N;
+  self->rate_d = DEFAULT_RATE_D;
+  self->tolerance = DEFAULT_TOLERANCE;
+  self->latency = DEFAULT_LATENCY;
+  self->max_window = DEFAULT_MAX_WINDOW;
+  self->upstream_latency = 0;
+  mb_align_set_max_window (self->core, self->max_window);
+  resolve_reference (self);
+}
+
+/* ------------------------------------------------------------------------
+ * sink pad class
+ * ------------------------------------------------------------------------ */
+
+static GstTimeAlign *
+pad_parent (GstTimeAlignPad * tp)
+{
+  GstObject *p = gst_object_get_parent (GST_OBJECT (tp));
+  if (p && !GST_IS_TIME_ALIGN (p)) {
+    gst_object_unref (p);
+    return NULL;
+  }
+  return (GstTimeAlign *) p;
+}
+
+static void
+gst_time_align_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (object);
+  GstTimeAlign *self = pad_parent (tp);
+
+  if (self)
+    g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_PAD_MODE:
+      tp->mode = g_value_get_enum (value);
+      break;
+    case PROP_PAD_POLICY:
+      tp->policy = g_value_get_enum (value);
+      break;
+    case PROP_PAD_TOLERANCE:
+      tp->tolerance = g_value_get_int64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  if (self) {
+    apply_pad_params (self, tp);
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+  }
+}
+
+static void
+gst_time_align_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (object);
+  GstTimeAlign *self = pad_parent (tp);
+  MbAlignInputStats st;
+
+  memset (&st, 0, sizeof (st));
+  if (self) {
+    g_mutex_lock (&self->lock);
+    mb_align_get_input_stats (self->core, tp->id, &st);
+  }
+  switch (prop_id) {
+    case PROP_PAD_MODE:
+      g_value_set_enum (value, tp->mode);
+      break;
+    case PROP_PAD_POLICY:
+      g_value_set_enum (value, tp->policy);
+      break;
+    case PROP_PAD_TOLERANCE:
+      g_value_set_int64 (value, tp->tolerance);
+      break;
+    case PROP_PAD_BUFFERS_OUT:
+      g_value_set_uint64 (value, st.out);
+      break;
+    case PROP_PAD_REPEATED:
+      g_value_set_uint64 (value, st.repeated);
+      break;
+    case PROP_PAD_MISSED:
+      g_value_set_uint64 (value, st.missed);
+      break;
+    case PROP_PAD_OVERFLOW:
+      g_value_set_uint64 (value, st.overflow);
+      break;
+    case PROP_PAD_MAX_ERROR:
+      g_value_set_uint64 (value, (guint64) st.max_err);
+      break;
+    case PROP_PAD_MEAN_ERROR:
+      g_value_set_uint64 (value,
+          (guint64) (st.n_err ? st.sum_err / st.n_err : 0));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  if (self) {
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+  }
+}
+
+static void
+gst_time_align_pad_finalize (GObject * object)
+{
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (object);
+
+  g_free (tp->topic);
+  if (tp->schema)
+    mb_ros_schema_free (tp->schema);
+  G_OBJECT_CLASS (gst_time_align_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_time_align_pad_class_init (GstTimeAlignPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->set_property = gst_time_align_pad_set_property;
+  gobject_class->get_property = gst_time_align_pad_get_property;
+  gobject_class->finalize = gst_time_align_pad_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_PAD_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "How this input's buffer for a tick is chosen",
+          GST_TYPE_TIME_ALIGN_MODE, DEFAULT_PAD_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PAD_POLICY,
+      g_param_spec_enum ("policy", "Policy",
+          "What happens at a tick when this input has nothing within "
+          "tolerance", GST_TYPE_TIME_ALIGN_POLICY, DEFAULT_PAD_POLICY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PAD_TOLERANCE,
+      g_param_spec_int64 ("tolerance", "Tolerance",
+          "Largest |buffer time - tick| in ns for this input "
+          "(-1 = the element's tolerance)", -1, G_MAXINT64,
+          DEFAULT_PAD_TOLERANCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PAD_BUFFERS_OUT,
+      g_param_spec_uint64 ("buffers-out", "Buffers out",
+          "Ticks this input sent a buffer for", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PAD_REPEATED,
+      g_param_spec_uint64 ("repeated", "Repeated",
+          "Buffers sent again for a later tick (flagged repeated)", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PAD_MISSED,
+      g_param_spec_uint64 ("missed", "Missed",
+          "Ticks with nothing within tolerance on this input", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PAD_OVERFLOW,
+      g_param_spec_uint64 ("overflow", "Overflow",
+          "Buffers dropped because the window was full with no tick to "
+          "decide", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PAD_MAX_ERROR,
+      g_param_spec_uint64 ("max-error", "Max error",
+          "Largest |capture time - tick| in ns over the buffers sent", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PAD_MEAN_ERROR,
+      g_param_spec_uint64 ("mean-error", "Mean error",
+          "Mean |capture time - tick| in ns over the buffers sent", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_time_align_pad_init (GstTimeAlignPad * tp)
+{
+  tp->mode = DEFAULT_PAD_MODE;
+  tp->policy = DEFAULT_PAD_POLICY;
+  tp->tolerance = DEFAULT_PAD_TOLERANCE;
+  tp->id = -1;
+}
