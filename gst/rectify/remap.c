@@ -1,0 +1,496 @@
+/* membound: fixed-point remap kernels (see remap.h).
+ *
+ * Each destination row is split into runs of pixels whose whole 2x2 source
+ * neighbourhood (plus what the SIMD loads over-read) is inside the source,
+ * processed by a branch-free kernel, and runs that touch the border,
+ * processed tap by tap with the border value substituted for taps outside.
+ * Work goes row by row: a row's map (6 bytes per pixel) and the two or three
+ * source rows it reads stay in L1/L2. SSE2 kernels on x86-64 (its baseline,
+ * no dispatch needed), a portable C kernel elsewhere (it auto-vectorises
+ * poorly because of the gathers, but is exact).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "remap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__) && !defined(MB_REMAP_NO_SIMD)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
+/* (w00 | w01 << 16) and (w10 | w11 << 16) for each 1/32 fraction index; the
+ * weights sum to 1024 (OpenCV's 15-bit weights divided by 32, which gives
+ * the same rounded result). */
+static int32_t wtab[2][MB_REMAP_TAB * MB_REMAP_TAB];
+static int wtab_ready;
+
+static void
+wtab_init (void)
+{
+  int i;
+  if (__atomic_load_n (&wtab_ready, __ATOMIC_ACQUIRE))
+    return;
+  for (i = 0; i < MB_REMAP_TAB * MB_REMAP_TAB; i++) {
+    int fx = i & (MB_REMAP_TAB - 1), fy = i >> MB_REMAP_BITS;
+    int w00 = (32 - fx) * (32 - fy), w01 = fx * (32 - fy);
+    int w10 = (32 - fx) * fy, w11 = fx * fy;
+    wtab[0][i] = (int32_t) ((uint32_t) w00 | ((uint32_t) w01 << 16));
+    wtab[1][i] = (int32_t) ((uint32_t) w10 | ((uint32_t) w11 << 16));
+  }
+  /* idempotent: racing initialisers write the same values */
+  __atomic_store_n (&wtab_ready, 1, __ATOMIC_RELEASE);
+}
+
+int
+mb_remap_map_alloc (MbRemapMap * m, int width, int height)
+{
+  size_t n = (size_t) width * height;
+  memset (m, 0, sizeof (*m));
+  if (width <= 0 || height <= 0)
+    return -1;
+  m->xy = malloc (n * 2 * sizeof (int16_t));
+  m->idx = malloc (n * sizeof (uint16_t));
+  if (!m->xy || !m->idx) {
+    mb_remap_map_free (m);
+    return -1;
+  }
+  m->width = width;
+  m->height = height;
+  return 0;
+}
+
+void
+mb_remap_map_free (MbRemapMap * m)
+{
+  free (m->xy);
+  free (m->idx);
+  memset (m, 0, sizeof (*m));
+}
+
+const char *
+mb_remap_impl (void)
+{
+#ifdef HAVE_SSE2
+  return "sse2";
+#else
+  return "c";
+#endif
+}
+
+/* ------------------------------------------------------------ shared */
+
+static inline void
+put_px (uint8_t * d, const uint8_t * s, int cn)
+{
+  int c;
+  for (c = 0; c < cn; c++)
+    d[c] = s[c];
+}
+
+/* Bilinear pixel with border taps; any position. */
+static inline void
+lin_border_px (const MbPlane * src, int cn, int sx, int sy, int fi,
+    const uint8_t * border, uint8_t * d)
+{
+  int w = src->width, h = src->height, c;
+  uint32_t a = (uint32_t) wtab[0][fi], b = (uint32_t) wtab[1][fi];
+  int w00 = a & 0xffff, w01 = a >> 16, w10 = b & 0xffff, w11 = b >> 16;
+  const uint8_t *p00, *p01, *p10, *p11;
+  int in_x0 = (unsigned) sx < (unsigned) w;
+  int in_x1 = (unsigned) (sx + 1) < (unsigned) w;
+  int in_y0 = (unsigned) sy < (unsigned) h;
+  int in_y1 = (unsigned) (sy + 1) < (unsigned) h;
+  const uint8_t *s0 = src->data, *s1;
+
+  if (!((in_x0 || in_x1) && (in_y0 || in_y1))) {
+    put_px (d, border, cn);
+    return;
+  }
+  /* row pointers are only formed for rows that exist */
+  s1 = in_y1 ? s0 + (ptrdiff_t) (sy + 1) * src->stride : border;
+  s0 = in_y0 ? s0 + (ptrdiff_t) sy * src->stride : border;
+  p00 = in_x0 && in_y0 ? s0 + (ptrdiff_t) sx * cn : border;
+  p01 = in_x1 && in_y0 ? s0 + (ptrdiff_t) (sx + 1) * cn : border;
+  p10 = in_x0 && in_y1 ? s1 + (ptrdiff_t) sx * cn : border;
+  p11 = in_x1 && in_y1 ? s1 + (ptrdiff_t) (sx + 1) * cn : border;
+  for (c = 0; c < cn; c++)
+    d[c] = (uint8_t) ((p00[c] * w00 + p01[c] * w01 + p10[c] * w10 +
+            p11[c] * w11 + 512) >> 10);
+}
+
+static void
+lin_border_run (const MbPlane * src, int cn, const int16_t * xy,
+    const uint16_t * ix, const uint8_t * border, uint8_t * d, int n)
+{
+  int i;
+  for (i = 0; i < n; i++)
+    lin_border_px (src, cn, xy[2 * i], xy[2 * i + 1], ix[i], border,
+        d + i * cn);
+}
+
+/* Portable inside-run kernel; cn is a constant after inlining. */
+static inline void
+lin_run_c (const uint8_t * s, ptrdiff_t ss, int cn, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  int i, c;
+  for (i = 0; i < n; i++) {
+    const uint8_t *p = s + (ptrdiff_t) xy[2 * i + 1] * ss +
+        (ptrdiff_t) xy[2 * i] * cn;
+    uint32_t a = (uint32_t) wtab[0][ix[i]], b = (uint32_t) wtab[1][ix[i]];
+    int w00 = a & 0xffff, w01 = a >> 16, w10 = b & 0xffff, w11 = b >> 16;
+    for (c = 0; c < cn; c++)
+      d[i * cn + c] = (uint8_t) ((p[c] * w00 + p[c + cn] * w01 +
+              p[ss + c] * w10 + p[ss + c + cn] * w11 + 512) >> 10);
+  }
+}
+
+static void
+lin_run_c1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  lin_run_c (s, ss, 1, xy, ix, d, n);
+}
+
+static void
+lin_run_c2 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  lin_run_c (s, ss, 2, xy, ix, d, n);
+}
+
+static void
+lin_run_c3 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  lin_run_c (s, ss, 3, xy, ix, d, n);
+}
+
+static void
+lin_run_c4 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  lin_run_c (s, ss, 4, xy, ix, d, n);
+}
+
+typedef void (*LinRunFunc) (const uint8_t * s, ptrdiff_t ss,
+    const int16_t * xy, const uint16_t * ix, uint8_t * d, int n);
+
+/* ------------------------------------------------------------- SSE2 */
+
+#ifdef HAVE_SSE2
+static inline __m128i
+load32 (const uint8_t * p)
+{
+  int32_t v;
+  memcpy (&v, p, 4);
+  return _mm_cvtsi32_si128 (v);
+}
+
+static inline __m128i
+load16x2 (const uint8_t * p, const uint8_t * q)
+{
+  uint16_t a, b;
+  memcpy (&a, p, 2);
+  memcpy (&b, q, 2);
+  return _mm_cvtsi32_si128 ((int32_t) (a | ((uint32_t) b << 16)));
+}
+
+static inline void
+store32 (uint8_t * p, __m128i v)
+{
+  int32_t x = _mm_cvtsi128_si32 (v);
+  memcpy (p, &x, 4);
+}
+
+/* Weighted sums of two pixels' interleaved (p00, p01) and (p10, p11) tap
+ * pairs, rounded: two results of four 32-bit lanes, packed to 16 bit. */
+static inline __m128i
+bilin_pair (__m128i a0, __m128i a1, __m128i b0, __m128i b1, int ia, int ib)
+{
+  const __m128i rnd = _mm_set1_epi32 (512);
+  __m128i ra = _mm_add_epi32 (_mm_madd_epi16 (a0, _mm_set1_epi32 (wtab[0][ia])),
+      _mm_madd_epi16 (a1, _mm_set1_epi32 (wtab[1][ia])));
+  __m128i rb = _mm_add_epi32 (_mm_madd_epi16 (b0, _mm_set1_epi32 (wtab[0][ib])),
+      _mm_madd_epi16 (b1, _mm_set1_epi32 (wtab[1][ib])));
+  ra = _mm_srli_epi32 (_mm_add_epi32 (ra, rnd), 10);
+  rb = _mm_srli_epi32 (_mm_add_epi32 (rb, rnd), 10);
+  return _mm_packs_epi32 (ra, rb);
+}
+
+/* 4 bytes per pixel: p00|p01 and p10|p11 are 8 contiguous bytes each. */
+static void
+lin_run_sse2_4 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  const __m128i z = _mm_setzero_si128 ();
+  int i = 0;
+
+  for (; i + 2 <= n; i += 2) {
+    const uint8_t *pa = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 4;
+    const uint8_t *pb = s + (ptrdiff_t) xy[2 * i + 3] * ss +
+        xy[2 * i + 2] * 4;
+    __m128i a0 = _mm_unpacklo_epi8 (_mm_loadl_epi64 ((const __m128i *) pa),
+        z);
+    __m128i a1 = _mm_unpacklo_epi8 (_mm_loadl_epi64 ((const __m128i *) (pa +
+                ss)), z);
+    __m128i b0 = _mm_unpacklo_epi8 (_mm_loadl_epi64 ((const __m128i *) pb),
+        z);
+    __m128i b1 = _mm_unpacklo_epi8 (_mm_loadl_epi64 ((const __m128i *) (pb +
+                ss)), z);
+    __m128i ra;
+    a0 = _mm_unpacklo_epi16 (a0, _mm_srli_si128 (a0, 8));
+    a1 = _mm_unpacklo_epi16 (a1, _mm_srli_si128 (a1, 8));
+    b0 = _mm_unpacklo_epi16 (b0, _mm_srli_si128 (b0, 8));
+    b1 = _mm_unpacklo_epi16 (b1, _mm_srli_si128 (b1, 8));
+    ra = bilin_pair (a0, a1, b0, b1, ix[i], ix[i + 1]);
+    _mm_storel_epi64 ((__m128i *) (d + i * 4), _mm_packus_epi16 (ra, ra));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 4, xy + 2 * i, ix + i, d + i * 4, n - i);
+}
+
+/* 3 bytes per pixel: 4-byte loads at p00 and p01 (the caller keeps sx + 2
+ * inside the row), 4-byte stores except for the run's last pixel. */
+static void
+lin_run_sse2_3 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  const __m128i z = _mm_setzero_si128 ();
+  int i = 0;
+
+  for (; i + 2 < n; i += 2) {
+    const uint8_t *pa = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 3;
+    const uint8_t *pb = s + (ptrdiff_t) xy[2 * i + 3] * ss +
+        xy[2 * i + 2] * 3;
+    __m128i a0 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pa), z),
+        _mm_unpacklo_epi8 (load32 (pa + 3), z));
+    __m128i a1 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pa + ss), z),
+        _mm_unpacklo_epi8 (load32 (pa + ss + 3), z));
+    __m128i b0 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pb), z),
+        _mm_unpacklo_epi8 (load32 (pb + 3), z));
+    __m128i b1 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pb + ss), z),
+        _mm_unpacklo_epi8 (load32 (pb + ss + 3), z));
+    __m128i ra = bilin_pair (a0, a1, b0, b1, ix[i], ix[i + 1]);
+    ra = _mm_packus_epi16 (ra, ra);
+    store32 (d + i * 3, ra);
+    store32 (d + i * 3 + 3, _mm_srli_si128 (ra, 4));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 3, xy + 2 * i, ix + i, d + i * 3, n - i);
+}
+
+/* 2 bytes per pixel (NV12 UV): 2 pixels per step. */
+static void
+lin_run_sse2_2 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  const __m128i z = _mm_setzero_si128 (), rnd = _mm_set1_epi32 (512);
+  int i = 0;
+
+  for (; i + 2 <= n; i += 2) {
+    const uint8_t *pa = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 2;
+    const uint8_t *pb = s + (ptrdiff_t) xy[2 * i + 3] * ss +
+        xy[2 * i + 2] * 2;
+    /* u0 v0 u1 v1 of both pixels -> u0 u1 v0 v1 */
+    __m128i r0 = _mm_unpacklo_epi8 (_mm_unpacklo_epi32 (load32 (pa),
+            load32 (pb)), z);
+    __m128i r1 = _mm_unpacklo_epi8 (_mm_unpacklo_epi32 (load32 (pa + ss),
+            load32 (pb + ss)), z);
+    int32_t wa0 = wtab[0][ix[i]], wb0 = wtab[0][ix[i + 1]];
+    int32_t wa1 = wtab[1][ix[i]], wb1 = wtab[1][ix[i + 1]];
+    __m128i r;
+    r0 = _mm_shufflehi_epi16 (_mm_shufflelo_epi16 (r0, 0xD8), 0xD8);
+    r1 = _mm_shufflehi_epi16 (_mm_shufflelo_epi16 (r1, 0xD8), 0xD8);
+    r = _mm_add_epi32 (_mm_madd_epi16 (r0, _mm_setr_epi32 (wa0, wa0, wb0,
+                wb0)), _mm_madd_epi16 (r1, _mm_setr_epi32 (wa1, wa1, wb1,
+                wb1)));
+    r = _mm_srli_epi32 (_mm_add_epi32 (r, rnd), 10);
+    r = _mm_packs_epi32 (r, r);
+    store32 (d + i * 2, _mm_packus_epi16 (r, r));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 2, xy + 2 * i, ix + i, d + i * 2, n - i);
+}
+
+/* 1 byte per pixel: 8 pixels per step. */
+static void
+lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  const __m128i z = _mm_setzero_si128 (), rnd = _mm_set1_epi32 (512);
+  int i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    const uint8_t *p[8];
+    __m128i t0, t1, lo0, hi0, lo1, hi1, rl, rh;
+    int k;
+    for (k = 0; k < 8; k++)
+      p[k] = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + xy[2 * (i + k)];
+    /* row 0 pairs (p00, p01) of pixels 0..7, row 1 pairs (p10, p11) */
+    t0 = _mm_unpacklo_epi64 (_mm_unpacklo_epi32 (load16x2 (p[0], p[1]),
+            load16x2 (p[2], p[3])), _mm_unpacklo_epi32 (load16x2 (p[4],
+                p[5]), load16x2 (p[6], p[7])));
+    t1 = _mm_unpacklo_epi64 (_mm_unpacklo_epi32 (load16x2 (p[0] + ss,
+                p[1] + ss), load16x2 (p[2] + ss, p[3] + ss)),
+        _mm_unpacklo_epi32 (load16x2 (p[4] + ss, p[5] + ss),
+            load16x2 (p[6] + ss, p[7] + ss)));
+    lo0 = _mm_unpacklo_epi8 (t0, z);
+    hi0 = _mm_unpackhi_epi8 (t0, z);
+    lo1 = _mm_unpacklo_epi8 (t1, z);
+    hi1 = _mm_unpackhi_epi8 (t1, z);
+    rl = _mm_add_epi32 (_mm_madd_epi16 (lo0, _mm_setr_epi32 (wtab[0][ix[i]],
+                wtab[0][ix[i + 1]], wtab[0][ix[i + 2]], wtab[0][ix[i + 3]])),
+        _mm_madd_epi16 (lo1, _mm_setr_epi32 (wtab[1][ix[i]],
+                wtab[1][ix[i + 1]], wtab[1][ix[i + 2]], wtab[1][ix[i + 3]])));
+    rh = _mm_add_epi32 (_mm_madd_epi16 (hi0, _mm_setr_epi32 (wtab[0][ix[i +
+                        4]], wtab[0][ix[i + 5]], wtab[0][ix[i + 6]],
+                wtab[0][ix[i + 7]])), _mm_madd_epi16 (hi1,
+            _mm_setr_epi32 (wtab[1][ix[i + 4]], wtab[1][ix[i + 5]],
+                wtab[1][ix[i + 6]], wtab[1][ix[i + 7]])));
+    rl = _mm_srli_epi32 (_mm_add_epi32 (rl, rnd), 10);
+    rh = _mm_srli_epi32 (_mm_add_epi32 (rh, rnd), 10);
+    rl = _mm_packs_epi32 (rl, rh);
+    _mm_storel_epi64 ((__m128i *) (d + i), _mm_packus_epi16 (rl, rl));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 1, xy + 2 * i, ix + i, d + i, n - i);
+}
+#endif
+
+/* ----------------------------------------------------------- drivers */
+
+static void
+remap_linear (const MbPlane * src, MbPlane * dst, int cn,
+    const MbRemapMap * map, const uint8_t * border, int row0, int row1,
+    int use_simd)
+{
+  static const LinRunFunc c_funcs[5] = { NULL, lin_run_c1, lin_run_c2,
+    lin_run_c3, lin_run_c4
+  };
+  LinRunFunc run = c_funcs[cn];
+  /* the fast kernels read p00..p11; the 3-byte SIMD one one byte more */
+  int margin = 1;
+  unsigned lim_x, lim_y;
+  int y, W = map->width;
+
+#ifdef HAVE_SSE2
+  if (use_simd) {
+    static const LinRunFunc s_funcs[5] = { NULL, lin_run_sse2_1,
+      lin_run_sse2_2, lin_run_sse2_3, lin_run_sse2_4
+    };
+    run = s_funcs[cn];
+    if (cn == 3)
+      margin = 2;
+  }
+#else
+  (void) use_simd;
+#endif
+  lim_x = src->width > margin ? (unsigned) (src->width - margin) : 0;
+  lim_y = src->height > 1 ? (unsigned) (src->height - 1) : 0;
+
+  for (y = row0; y < row1; y++) {
+    const int16_t *xy = map->xy + (size_t) 2 * y * W;
+    const uint16_t *ix = map->idx + (size_t) y * W;
+    uint8_t *d = dst->data + (ptrdiff_t) y * dst->stride;
+    int x = 0;
+
+    while (x < W) {
+      int x1 = x;
+      while (x1 < W && (unsigned) xy[2 * x1] < lim_x &&
+          (unsigned) xy[2 * x1 + 1] < lim_y)
+        x1++;
+      if (x1 > x)
+        run (src->data, src->stride, xy + 2 * x, ix + x, d + x * cn, x1 - x);
+      x = x1;
+      while (x1 < W && !((unsigned) xy[2 * x1] < lim_x &&
+              (unsigned) xy[2 * x1 + 1] < lim_y))
+        x1++;
+      if (x1 > x)
+        lin_border_run (src, cn, xy + 2 * x, ix + x, border, d + x * cn,
+            x1 - x);
+      x = x1;
+    }
+  }
+}
+
+static inline void
+near_row (const MbPlane * src, int cn, const int16_t * xy,
+    const uint16_t * ix, const uint8_t * border, uint8_t * d, int n)
+{
+  int i, c;
+  for (i = 0; i < n; i++) {
+    /* round to the nearest pixel: fraction >= 1/2 moves to the next one */
+    int sx = xy[2 * i] + ((ix[i] & (MB_REMAP_TAB - 1)) >> (MB_REMAP_BITS - 1));
+    int sy = xy[2 * i + 1] + (ix[i] >> (2 * MB_REMAP_BITS - 1));
+    int in = (unsigned) sx < (unsigned) src->width &&
+        (unsigned) sy < (unsigned) src->height;
+    const uint8_t *p = in ? src->data + (ptrdiff_t) sy * src->stride +
+        (ptrdiff_t) sx * cn : border;
+    for (c = 0; c < cn; c++)
+      d[i * cn + c] = p[c];
+  }
+}
+
+static void
+remap_nearest (const MbPlane * src, MbPlane * dst, int cn,
+    const MbRemapMap * map, const uint8_t * border, int row0, int row1)
+{
+  int y, W = map->width;
+  for (y = row0; y < row1; y++) {
+    const int16_t *xy = map->xy + (size_t) 2 * y * W;
+    const uint16_t *ix = map->idx + (size_t) y * W;
+    uint8_t *d = dst->data + (ptrdiff_t) y * dst->stride;
+    switch (cn) {
+      case 1:
+        near_row (src, 1, xy, ix, border, d, W);
+        break;
+      case 2:
+        near_row (src, 2, xy, ix, border, d, W);
+        break;
+      case 3:
+        near_row (src, 3, xy, ix, border, d, W);
+        break;
+      default:
+        near_row (src, 4, xy, ix, border, d, W);
+        break;
+    }
+  }
+}
+
+static void
+remap_any (const MbPlane * src, MbPlane * dst, int cn,
+    const MbRemapMap * map, MbInterp interp, const uint8_t * border,
+    int row0, int row1, int use_simd)
+{
+  if (cn < 1 || cn > 4 || !map->xy || dst->width != map->width ||
+      dst->height != map->height)
+    return;
+  if (row0 < 0)
+    row0 = 0;
+  if (row1 > map->height)
+    row1 = map->height;
+  wtab_init ();
+  if (interp == MB_INTERP_NEAREST)
+    remap_nearest (src, dst, cn, map, border, row0, row1);
+  else
+    remap_linear (src, dst, cn, map, border, row0, row1, use_simd);
+}
+
+void
+mb_remap (const MbPlane * src, MbPlane * dst, int cn, const MbRemapMap * map,
+    MbInterp interp, const uint8_t * border, int row0, int row1)
+{
+  remap_any (src, dst, cn, map, interp, border, row0, row1, 1);
+}
+
+void
+mb_remap_c (const MbPlane * src, MbPlane * dst, int cn,
+    const MbRemapMap * map, MbInterp interp, const uint8_t * border,
+    int row0, int row1)
+{
+  remap_any (src, dst, cn, map, interp, border, row0, row1, 0);
+}
