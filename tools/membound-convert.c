@@ -31,6 +31,9 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 
+#include <membound/hdf5sink.h>
+#include <membound/timealign.h>
+
 #include "mbconvert.h"
 
 #define BUDGET_NAME "membound-convert"
@@ -61,6 +64,8 @@ typedef struct
   GMutex lock;                  /* branch count (pad-added runs on the
                                  * streaming thread) */
   int n_branches;
+  gboolean have_ticks;
+  guint64 ticks_out, ticks_dropped;
 } Job;
 
 struct _App
@@ -201,19 +206,17 @@ link_branch (Job * j, GstPad * pad, GError ** err)
     return FALSE;
   g_snprintf (budget, sizeof (budget), "%" G_GUINT64_FORMAT,
       app->opt.budget_bytes);
-  /* One budget shared by every branch of every job in this process. */
-  try_set (mb, "budget", BUDGET_NAME);
+  /* One budget shared by every branch of every job in this process; the
+   * element's own queue limits (queue-like defaults) stay as they are. */
   {
-    static const char *const limit_props[] = { "budget-bytes",
-      "max-inflight-bytes", "max-size-bytes", NULL
-    };
-    if (!set_one_of (mb, limit_props, budget, "the byte budget", err)) {
+    static const char *const name_props[] = { "budget", NULL };
+    static const char *const limit_props[] = { "budget-bytes", NULL };
+    if (!set_one_of (mb, name_props, BUDGET_NAME, "the budget name", err)
+        || !set_one_of (mb, limit_props, budget, "the byte budget", err)) {
       gst_object_unref (gst_object_ref_sink (mb));
       return FALSE;
     }
   }
-  try_set (mb, "max-size-buffers", "0");
-  try_set (mb, "max-size-time", "0");
   try_set (mb, "policy", "block");
 
   gst_bin_add (GST_BIN (j->pipeline), mb);
@@ -323,14 +326,12 @@ on_src_pad_added (GstElement * src, GstPad * pad, Job * j)
 static const char *
 struct_topic (const GstStructure * s)
 {
-  static const char *const keys[] = { "stream", "path", "topic", "pad",
-    "name", NULL
-  };
+  static const char *const keys[] = { "path", "topic", "pad", NULL };
   int i;
 
   for (i = 0; keys[i]; i++) {
     const char *v = gst_structure_get_string (s, keys[i]);
-    if (v != NULL)
+    if (v != NULL && *v != '\0')
       return v;
   }
   return NULL;
@@ -371,15 +372,9 @@ absorb_stream (Job * j, const GstStructure * s, gboolean from_sink)
 {
   static const char *const rows_k[] = { "rows", NULL };
   static const char *const bytes_k[] = { "bytes", NULL };
-  static const char *const dropped_k[] = { "ticks-dropped", "dropped",
-    NULL
-  };
-  static const char *const errmean_k[] = { "mean-error", "error-mean",
-    "mean-abs-error", NULL
-  };
-  static const char *const errmax_k[] = { "max-error", "error-max",
-    "max-abs-error", NULL
-  };
+  static const char *const dropped_k[] = { "missed", NULL };
+  static const char *const errmean_k[] = { "mean-error", NULL };
+  static const char *const errmax_k[] = { "max-error", NULL };
   const char *topic = struct_topic (s);
   MbcRow *r;
   gint64 v;
@@ -479,60 +474,6 @@ job_fail (Job * j, const char *fmt, ...)
   j->state = JOB_FAILED;
 }
 
-static void
-collect_align_stats (Job * j)
-{
-  /* timealign keeps per-input stats as read-only pad properties too. */
-  GstIterator *it;
-  GValue item = G_VALUE_INIT;
-
-  if (j->align == NULL)
-    return;
-  it = gst_element_iterate_sink_pads (j->align);
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstPad *pad = g_value_get_object (&item);
-    GObjectClass *k = G_OBJECT_GET_CLASS (pad);
-    GstStructure *s = gst_structure_new_empty ("pad");
-    GstPad *peer = gst_pad_get_peer (pad);
-    gchar *topic = NULL;
-
-    if (peer != NULL) {
-      GstEvent *ev = gst_pad_get_sticky_event (peer, GST_EVENT_TAG, 0);
-      if (ev != NULL) {
-        GstTagList *tl;
-        gst_event_parse_tag (ev, &tl);
-        gst_tag_list_get_string (tl, "ros-topic", &topic);
-        gst_event_unref (ev);
-      }
-      gst_object_unref (peer);
-    }
-    gst_structure_set (s, "stream", G_TYPE_STRING,
-        topic ? topic : GST_PAD_NAME (pad), NULL);
-    g_free (topic);
-    if (g_object_class_find_property (k, "ticks-dropped")) {
-      guint64 v = 0;
-      g_object_get (pad, "ticks-dropped", &v, NULL);
-      gst_structure_set (s, "ticks-dropped", G_TYPE_UINT64, v, NULL);
-    }
-    if (g_object_class_find_property (k, "mean-error")) {
-      guint64 v = 0;
-      g_object_get (pad, "mean-error", &v, NULL);
-      gst_structure_set (s, "mean-error", G_TYPE_UINT64, v, NULL);
-    }
-    if (g_object_class_find_property (k, "max-error")) {
-      guint64 v = 0;
-      g_object_get (pad, "max-error", &v, NULL);
-      gst_structure_set (s, "max-error", G_TYPE_UINT64, v, NULL);
-    }
-    if (gst_structure_n_fields (s) > 1)
-      absorb_stream (j, s, FALSE);
-    gst_structure_free (s);
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-}
-
 static gboolean
 on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -570,16 +511,20 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
       const char *name = gst_structure_get_name (s);
 
       if (GST_MESSAGE_SRC (msg) == GST_OBJECT (j->sink)
-          && g_str_has_prefix (name, "hdf5sink") && strstr (name, "stats"))
-        break;                  /* periodic: the EOS report is the final one */
-      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (j->sink))
+          && strcmp (name, MB_HDF5SINK_DONE_MESSAGE) == 0) {
         absorb_report (j, s, TRUE);
-      else if (j->align && GST_MESSAGE_SRC (msg) == GST_OBJECT (j->align))
+      } else if (j->align && GST_MESSAGE_SRC (msg) == GST_OBJECT (j->align)
+          && strcmp (name, MB_TIMEALIGN_STATS_MESSAGE) == 0) {
         absorb_report (j, s, FALSE);
+        gst_structure_get_uint64 (s, MB_TIMEALIGN_FIELD_TICKS_OUT,
+            &j->ticks_out);
+        gst_structure_get_uint64 (s, MB_TIMEALIGN_FIELD_TICKS_DROPPED,
+            &j->ticks_dropped);
+        j->have_ticks = TRUE;
+      }
       break;
     }
     case GST_MESSAGE_EOS:
-      collect_align_stats (j);
       j->bus_watch = 0;
       job_finish (j);
       return G_SOURCE_REMOVE;
@@ -747,9 +692,10 @@ progress_compute (App * app, MbcProgress * p)
 
     if (j->state == JOB_RUNNING && j->src != NULL) {
       gint64 pos = -1;
-      if (j->duration == 0)
+      if (j->duration == 0 || j->duration == GST_CLOCK_TIME_NONE)
         g_object_get (j->src, "duration", &j->duration, NULL);
-      if (j->duration > 0 && gst_element_query_position (j->src,
+      if (j->duration > 0 && j->duration != GST_CLOCK_TIME_NONE
+          && gst_element_query_position (j->src,
               GST_FORMAT_TIME, &pos) && pos >= 0)
         j->fraction = CLAMP ((double) pos / (double) j->duration, 0.0, 1.0);
       sum += j->fraction;
@@ -993,9 +939,14 @@ main (int argc, char **argv)
       mbc_table_clear (&t);
       for (i = 0; i < app.n_inputs; i++) {
         Job *j = &app.jobs[i];
-        if (j->state == JOB_DONE)
-          printf ("%s -> %s  %.2f s\n", j->display, j->out,
-              (j->t_end - j->t_start) / 1e6);
+        if (j->state != JOB_DONE)
+          continue;
+        printf ("%s -> %s  %.2f s", j->display, j->out,
+            (j->t_end - j->t_start) / 1e6);
+        if (j->have_ticks)
+          printf ("  ticks: %" G_GUINT64_FORMAT " out, %" G_GUINT64_FORMAT
+              " dropped", j->ticks_out, j->ticks_dropped);
+        printf ("\n");
       }
       mbc_format_bytes (peak, peak_s, sizeof (peak_s));
       printf ("%d converted, %d skipped, %d failed in %.2f s; peak RSS %s\n",

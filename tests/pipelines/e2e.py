@@ -52,15 +52,19 @@ class Result:
 
 
 def run(cmd, timeout=60, env=None, cwd=None):
-    """Runs @cmd; returns a Result with the peak RSS of the process tree's
-    largest waited-for process (wait4 rusage: the child or any descendant
-    it waited for, e.g. gst-launch-1.0 started by a script)."""
+    """Runs @cmd under /usr/bin/time; returns a Result with the peak RSS of
+    the largest process of the tree (the command, or a descendant it waited
+    for, e.g. gst-launch-1.0 started by a script). Not measured with wait4
+    from here: a child forked from this (large) Python process inherits its
+    high-water mark across exec."""
     e = dict(os.environ)
     if env:
         e.update(env)
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe, \
+            tempfile.NamedTemporaryFile('r') as ft:
         t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=e, cwd=cwd,
+        p = subprocess.Popen(['/usr/bin/time', '-q', '-f', '%M', '-o', ft.name] + list(cmd),
+                             stdout=fo, stderr=fe, env=e, cwd=cwd,
                              stdin=subprocess.DEVNULL)
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -79,8 +83,10 @@ def run(cmd, timeout=60, env=None, cwd=None):
         wall = time.monotonic() - t0
         fo.seek(0)
         fe.seek(0)
+        lines = ft.read().split()
+        maxrss = int(lines[-1]) if lines and lines[-1].isdigit() else 0
         return Result(p.returncode, fo.read().decode(errors='replace'),
-                      fe.read().decode(errors='replace'), ru.ru_maxrss, wall)
+                      fe.read().decode(errors='replace'), maxrss, wall)
 
 
 def check(cond, msg, result=None):

@@ -92,7 +92,7 @@ def main():
     a = os.path.join(bags, 'a.bag')
     b = os.path.join(bags, 'day2', 'b.bag')
     make_bag.write_bag(a, topics(), duration=2.0, jitter_ms=3, seed=1)
-    make_bag.write_bag(b, topics(), duration=1.5, jitter_ms=8, seed=2,
+    make_bag.write_bag(b, topics(), duration=1.5, jitter_ms=45, seed=2,
                        compression='lz4')
     out = os.path.join(d, 'out')
     cmd = [e2e.CONVERT, '--align-to', REF, '--tolerance', '20ms', '--jobs', '2',
