@@ -1061,7 +1061,15 @@ writer_fail (GstHdf5Sink * self, gboolean format_error, gint err_no,
   discard_queue_locked (self);
   g_mutex_unlock (&self->qlock);
   if (self->w) {
-    mb_h5_writer_abort (self->w);
+    GList *l;
+    for (l = self->wpads; l; l = l->next)
+      GST_HDF5_SINK_PAD (l->data)->stream = NULL;
+    /* Bad input leaves the file intact: close it properly. After an I/O
+     * error nothing more may reach the file. */
+    if (mb_h5_writer_is_broken (self->w))
+      mb_h5_writer_abort (self->w);
+    else
+      mb_h5_writer_close (self->w, NULL, 0);
     self->w = NULL;
   }
   GST_WARNING_OBJECT (self, "recording stopped: %s", msg);

@@ -73,6 +73,7 @@ struct _MbH5Writer
   hid_t file;
   MbH5WriterMode mode;
   int broken;
+  int soft;                     /* last error was bad input, file intact */
   int sys_errno;
   char err[ERR_LEN];
   MbH5Stream *streams;
@@ -405,6 +406,12 @@ int
 mb_h5_writer_errno (const MbH5Writer * w)
 {
   return w->sys_errno;
+}
+
+int
+mb_h5_writer_is_broken (const MbH5Writer * w)
+{
+  return w->broken;
 }
 
 int
@@ -790,6 +797,7 @@ write_frames (MbH5Stream * s, const MbH5Row * rows, size_t n)
           "(stride %zu) is too small for %ux%u", w->path, s->data_path,
           r->size, stride, s->width, s->height);
       w->sys_errno = 0;
+      w->soft = 1;
       return -1;
     }
     if (stride != s->row_bytes) {
@@ -844,6 +852,7 @@ write_padded (MbH5Stream * s, const MbH5Row * rows, size_t n)
           w->path, s->data_path, (unsigned long long) (s->rows + i),
           rows[i].size, s->max_bytes);
       w->sys_errno = 0;
+      w->soft = 1;
       return -1;
     }
   }
@@ -932,6 +941,7 @@ write_vector (MbH5Stream * s, const MbH5Row * rows, size_t n)
           (unsigned long long) (s->rows + i), rows[i].size, in_bytes,
           s->dims, s->input_f64 ? "float64" : "float32");
       w->sys_errno = 0;
+      w->soft = 1;
       return -1;
     }
     for (k = 0; k < s->dims; k++) {
@@ -1069,6 +1079,7 @@ mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
     return -1;
   if (n == 0)
     return 0;
+  w->soft = 0;
   wlock ();
   switch (s->kind) {
     case MB_H5S_VLEN:
@@ -1091,7 +1102,7 @@ mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
     r = write_timestamps (s, rows, n);
   if (r == 0)
     s->rows += n;
-  else
+  else if (!w->soft)
     w->broken = 1;
   wunlock ();
   return r;
@@ -1106,6 +1117,15 @@ mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
     return -1;
   wlock ();
   if (H5Fflush (w->file, H5F_SCOPE_GLOBAL) < 0) {
+    set_error (w, NULL, "could not flush");
+    r = -1;
+  } else if (H5Fincrement_filesize (w->file, 1) < 0) {
+    /* Moves the end of allocation past everything flushed, so that no
+     * flushed block (a global heap collection holding vlen rows) is
+     * extended in place afterwards: a crash or write error before the next
+     * flush could otherwise leave its header claiming more than the flushed
+     * superblock's end of file ("actual len exceeds EOA") and make the
+     * flushed rows unreadable. Costs one byte per flush. */
     set_error (w, NULL, "could not flush");
     r = -1;
   } else if (do_fsync) {

@@ -81,6 +81,10 @@ MbH5Writer *mb_h5_writer_open (const char *path, MbH5WriterMode mode,
 const char *mb_h5_writer_error (const MbH5Writer * w);
 /* errno of the system call that failed (ENOSPC, EIO...), 0 if unknown. */
 int mb_h5_writer_errno (const MbH5Writer * w);
+/* Non-zero after a failed HDF5 call: the file may only be aborted. After
+ * an append refused for bad input (wrong size...) it stays 0 and the file
+ * can still be closed normally. */
+int mb_h5_writer_is_broken (const MbH5Writer * w);
 
 /* Root attributes (string / bool as h5py's enum bool). -1 on error. */
 int mb_h5_writer_set_root_attr_string (MbH5Writer * w, const char *name,
