@@ -1,0 +1,674 @@
+/* membound: HDF5 stream reader for hdf5src. Plain C.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "h5reader.h"
+#include "h5lock.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _MbH5Reader
+{
+  char *file_name;
+  char *data_path;
+  char *parent_path;
+  hid_t file, dset, memtype;    /* memtype: frames (LE) or vlen of base */
+  hid_t ts, src_ts;             /* -1 when absent */
+  MbH5ReaderKind kind;
+  int rank;
+  uint64_t dims[MB_H5R_MAX_RANK];
+  uint64_t rows;
+  size_t sample_bytes, frame_bytes;
+  MbH5ReaderErr code;
+  char error[512];
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static herr_t
+walk_cb (unsigned n, const H5E_error2_t * e, void *ud)
+{
+  char *last = ud;
+
+  if (e->desc && e->desc[0])
+    snprintf (last, 160, "%s", e->desc);
+  return 0;
+}
+
+/* The innermost description on the current HDF5 error stack ("" if none). */
+static void
+h5_detail (char *buf, size_t len)
+{
+  char last[160] = "";
+
+  H5Ewalk2 (H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, last);
+  snprintf (buf, len, "%s", last);
+}
+
+static void
+set_error (MbH5Reader * r, const char *fmt, ...)
+{
+  char msg[300], detail[160];
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof (msg), fmt, ap);
+  va_end (ap);
+  h5_detail (detail, sizeof (detail));
+  snprintf (r->error, sizeof (r->error), "%s: %s%s%s%s", r->file_name, msg,
+      detail[0] ? " (HDF5: " : "", detail, detail[0] ? ")" : "");
+}
+
+static char *
+join_path (const char *a, const char *b)
+{
+  size_t la = strlen (a);
+  char *s = malloc (la + strlen (b) + 2);
+
+  if (s == NULL)
+    return NULL;
+  if (la > 0 && a[la - 1] == '/')
+    sprintf (s, "%s%s", a, b);
+  else
+    sprintf (s, "%s/%s", a, b);
+  return s;
+}
+
+static char *
+parent_of (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  char *p;
+
+  if (slash == NULL || slash == path)
+    return strdup ("/");
+  p = strndup (path, (size_t) (slash - path));
+  return p;
+}
+
+/* Non-zero when @path exists in @file as an object of type @type. Every
+ * intermediate link is checked, so missing groups are not HDF5 errors. */
+static int
+object_is (hid_t file, const char *path, H5I_type_t type)
+{
+  char *copy = strdup (path), *p;
+  hid_t obj;
+  int ok = 1;
+
+  if (copy == NULL)
+    return 0;
+  for (p = strchr (copy + 1, '/');; p = strchr (p + 1, '/')) {
+    if (p)
+      *p = '\0';
+    if (strcmp (copy, "/") != 0 && copy[0]) {
+      htri_t e;
+      H5E_BEGIN_TRY {
+        e = H5Lexists (file, copy, H5P_DEFAULT);
+      } H5E_END_TRY;
+      if (e <= 0) {
+        ok = 0;
+        break;
+      }
+    }
+    if (p == NULL)
+      break;
+    *p = '/';
+  }
+  free (copy);
+  if (!ok)
+    return 0;
+  H5E_BEGIN_TRY {
+    obj = H5Oopen (file, path, H5P_DEFAULT);
+  } H5E_END_TRY;
+  if (obj < 0)
+    return 0;
+  ok = H5Iget_type (obj) == type;
+  H5Oclose (obj);
+  return ok;
+}
+
+typedef struct
+{
+  char *found;
+} FindData;
+
+static herr_t
+find_cb (hid_t obj, const char *name, const H5O_info_t * info, void *ud)
+{
+  FindData *fd = ud;
+  const char *base = strrchr (name, '/');
+
+  base = base ? base + 1 : name;
+  if (info->type == H5O_TYPE_DATASET && strcmp (base, "data") == 0) {
+    fd->found = malloc (strlen (name) + 2);
+    if (fd->found)
+      sprintf (fd->found, "/%s", name);
+    return 1;
+  }
+  return 0;
+}
+
+/* A 1-D 8-byte integer dataset with at least @rows rows, else -1. */
+static hid_t
+open_ts (MbH5Reader * r, const char *name, uint64_t *rows)
+{
+  char *p = join_path (r->parent_path, name);
+  hid_t d = -1, t, s;
+  hsize_t dims[2];
+  int ok = 0;
+
+  if (p && object_is (r->file, p, H5I_DATASET)) {
+    d = H5Dopen2 (r->file, p, H5P_DEFAULT);
+    if (d >= 0) {
+      t = H5Dget_type (d);
+      s = H5Dget_space (d);
+      if (H5Tget_class (t) == H5T_INTEGER && H5Tget_size (t) == 8
+          && H5Sget_simple_extent_ndims (s) == 1) {
+        H5Sget_simple_extent_dims (s, dims, NULL);
+        *rows = dims[0];
+        ok = 1;
+      }
+      H5Tclose (t);
+      H5Sclose (s);
+      if (!ok) {
+        H5Dclose (d);
+        d = -1;
+      }
+    }
+  }
+  free (p);
+  return d;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int
+open_locked (MbH5Reader * r, const char *path)
+{
+  hid_t obj, ftype, space;
+  hsize_t dims[MB_H5R_MAX_RANK];
+  H5T_class_t cls;
+  uint64_t ts_rows;
+  int i;
+  htri_t is_h5;
+
+  if (access (r->file_name, R_OK) != 0) {
+    snprintf (r->error, sizeof (r->error), "%s: cannot open: %s",
+        r->file_name, strerror (errno));
+    r->code = errno == ENOENT ? MB_H5R_ERR_NOT_FOUND : MB_H5R_ERR_OPEN;
+    return -1;
+  }
+  H5E_BEGIN_TRY {
+    is_h5 = H5Fis_hdf5 (r->file_name);
+  } H5E_END_TRY;
+  if (is_h5 <= 0) {
+    snprintf (r->error, sizeof (r->error), "%s: not an HDF5 file",
+        r->file_name);
+    return -1;
+  }
+  H5E_BEGIN_TRY {
+    r->file = H5Fopen (r->file_name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->file < 0)            /* left open by an SWMR writer */
+      r->file = H5Fopen (r->file_name, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ,
+          H5P_DEFAULT);
+  } H5E_END_TRY;
+  if (r->file < 0) {
+    set_error (r, "cannot open HDF5 file (try `h5clear -s` if its writer "
+        "died)");
+    return -1;
+  }
+
+  if (path == NULL || path[0] == '\0') {
+    FindData fd = { NULL };
+    H5E_BEGIN_TRY {
+      H5Ovisit (r->file, H5_INDEX_NAME, H5_ITER_INC, find_cb, &fd);
+    } H5E_END_TRY;
+    if (fd.found == NULL) {
+      set_error (r, "no `data` dataset in the file; set the path property");
+      r->code = MB_H5R_ERR_NOT_FOUND;
+      return -1;
+    }
+    r->data_path = fd.found;
+  } else {
+    char *p = path[0] == '/' ? strdup (path) : join_path ("/", path);
+    size_t l;
+
+    if (p == NULL)
+      return -1;
+    l = strlen (p);
+    while (l > 1 && p[l - 1] == '/')
+      p[--l] = '\0';
+    if (object_is (r->file, p, H5I_GROUP)) {
+      r->data_path = join_path (p, "data");
+      free (p);
+      if (!object_is (r->file, r->data_path, H5I_DATASET)) {
+        set_error (r, "group %s has no `data` dataset", path);
+        r->code = MB_H5R_ERR_NOT_FOUND;
+        return -1;
+      }
+    } else if (object_is (r->file, p, H5I_DATASET)) {
+      r->data_path = p;
+    } else {
+      free (p);
+      set_error (r, "no group or dataset %s", path);
+      r->code = MB_H5R_ERR_NOT_FOUND;
+      return -1;
+    }
+  }
+  r->parent_path = parent_of (r->data_path);
+
+  r->dset = H5Dopen2 (r->file, r->data_path, H5P_DEFAULT);
+  if (r->dset < 0) {
+    set_error (r, "cannot open dataset %s", r->data_path);
+    return -1;
+  }
+  obj = r->dset;
+  ftype = H5Dget_type (obj);
+  space = H5Dget_space (obj);
+  r->rank = H5Sget_simple_extent_ndims (space);
+  cls = H5Tget_class (ftype);
+  if (r->rank >= 1 && r->rank <= MB_H5R_MAX_RANK) {
+    H5Sget_simple_extent_dims (space, dims, NULL);
+    for (i = 0; i < r->rank; i++)
+      r->dims[i] = dims[i];
+  }
+  H5Sclose (space);
+
+  if (cls == H5T_VLEN && r->rank == 1) {
+    hid_t base = H5Tget_super (ftype);
+    if (H5Tget_class (base) == H5T_INTEGER && H5Tget_size (base) == 1) {
+      r->kind = MB_H5R_VLEN;
+      r->memtype = H5Tvlen_create (base);
+    }
+    H5Tclose (base);
+  } else if (cls == H5T_INTEGER && r->rank >= 2 && r->rank <= MB_H5R_MAX_RANK
+      && (H5Tget_size (ftype) == 1 || H5Tget_size (ftype) == 2)) {
+    r->kind = MB_H5R_FRAMES;
+    r->sample_bytes = H5Tget_size (ftype);
+    r->memtype = H5Tcopy (ftype);
+    H5Tset_order (r->memtype, H5T_ORDER_LE);
+    r->frame_bytes = r->sample_bytes;
+    for (i = 1; i < r->rank; i++)
+      r->frame_bytes *= r->dims[i];
+  }
+  H5Tclose (ftype);
+  if (r->memtype < 0) {
+    set_error (r, "dataset %s has an unsupported type or shape (class %d, "
+        "rank %d): expected 1-D variable-length uint8 or [N, ...] "
+        "uint8/uint16", r->data_path, (int) cls, r->rank);
+    r->code = MB_H5R_ERR_TYPE;
+    return -1;
+  }
+  if (r->kind == MB_H5R_FRAMES && r->frame_bytes == 0) {
+    set_error (r, "dataset %s has empty frames", r->data_path);
+    r->code = MB_H5R_ERR_TYPE;
+    return -1;
+  }
+  r->rows = r->dims[0];
+
+  r->ts = open_ts (r, "timestamp", &ts_rows);
+  if (r->ts >= 0 && ts_rows < r->rows)  /* cut short: play what is timed */
+    r->rows = ts_rows;
+  r->src_ts = open_ts (r, "source_timestamp", &ts_rows);
+  if (r->src_ts >= 0 && ts_rows < r->rows) {
+    H5Dclose (r->src_ts);
+    r->src_ts = -1;
+  }
+  return 0;
+}
+
+static void
+close_locked (MbH5Reader * r)
+{
+  if (r->memtype >= 0)
+    H5Tclose (r->memtype);
+  if (r->ts >= 0)
+    H5Dclose (r->ts);
+  if (r->src_ts >= 0)
+    H5Dclose (r->src_ts);
+  if (r->dset >= 0)
+    H5Dclose (r->dset);
+  if (r->file >= 0)
+    H5Fclose (r->file);
+}
+
+MbH5Reader *
+mb_h5_reader_open (const char *file, const char *path,
+    MbH5ReaderErr * code, char *err, size_t err_len)
+{
+  MbH5Reader *r = calloc (1, sizeof (MbH5Reader));
+  int ret;
+
+  if (r == NULL || file == NULL) {
+    if (err && err_len)
+      snprintf (err, err_len, "%s", r ? "no file name" : "out of memory");
+    if (code)
+      *code = MB_H5R_ERR_NOT_FOUND;
+    free (r);
+    return NULL;
+  }
+  r->file = r->dset = r->memtype = r->ts = r->src_ts = -1;
+  r->file_name = strdup (file);
+  mb_h5_lock ();
+  ret = r->file_name ? open_locked (r, path) : -1;
+  if (ret < 0)
+    close_locked (r);
+  mb_h5_unlock ();
+  if (ret < 0) {
+    if (code)
+      *code = r->code ? r->code : MB_H5R_ERR_OPEN;
+    if (err && err_len)
+      snprintf (err, err_len, "%s", r->error[0] ? r->error : "out of memory");
+    free (r->file_name);
+    free (r->data_path);
+    free (r->parent_path);
+    free (r);
+    return NULL;
+  }
+  return r;
+}
+
+void
+mb_h5_reader_close (MbH5Reader * r)
+{
+  if (r == NULL)
+    return;
+  mb_h5_lock ();
+  close_locked (r);
+  mb_h5_unlock ();
+  free (r->file_name);
+  free (r->data_path);
+  free (r->parent_path);
+  free (r);
+}
+
+const char *
+mb_h5_reader_error (const MbH5Reader * r)
+{
+  return r->error;
+}
+
+MbH5ReaderKind
+mb_h5_reader_kind (const MbH5Reader * r)
+{
+  return r->kind;
+}
+
+const char *
+mb_h5_reader_data_path (const MbH5Reader * r)
+{
+  return r->data_path;
+}
+
+uint64_t
+mb_h5_reader_rows (const MbH5Reader * r)
+{
+  return r->rows;
+}
+
+int
+mb_h5_reader_rank (const MbH5Reader * r)
+{
+  return r->rank;
+}
+
+const uint64_t *
+mb_h5_reader_dims (const MbH5Reader * r)
+{
+  return r->dims;
+}
+
+size_t
+mb_h5_reader_sample_bytes (const MbH5Reader * r)
+{
+  return r->sample_bytes;
+}
+
+size_t
+mb_h5_reader_frame_bytes (const MbH5Reader * r)
+{
+  return r->frame_bytes;
+}
+
+int
+mb_h5_reader_has_timestamps (const MbH5Reader * r)
+{
+  return r->ts >= 0;
+}
+
+int
+mb_h5_reader_has_source_timestamps (const MbH5Reader * r)
+{
+  return r->src_ts >= 0;
+}
+
+/* ----------------------------------------------------------- attributes */
+
+static char *
+read_string_attr (hid_t obj, const char *name)
+{
+  hid_t attr, type, mem;
+  char *out = NULL;
+  htri_t exists;
+
+  H5E_BEGIN_TRY {
+    exists = H5Aexists (obj, name);
+  } H5E_END_TRY;
+  if (exists <= 0)
+    return NULL;
+  attr = H5Aopen (obj, name, H5P_DEFAULT);
+  if (attr < 0)
+    return NULL;
+  type = H5Aget_type (attr);
+  if (H5Tget_class (type) == H5T_STRING) {
+    hid_t space = H5Aget_space (attr);
+    if (H5Sget_simple_extent_npoints (space) == 1) {
+      if (H5Tis_variable_str (type) > 0) {
+        char *s = NULL;
+        mem = H5Tcopy (H5T_C_S1);
+        H5Tset_size (mem, H5T_VARIABLE);
+        H5Tset_cset (mem, H5Tget_cset (type));
+        if (H5Aread (attr, mem, &s) >= 0 && s) {
+          out = strdup (s);
+          H5free_memory (s);
+        }
+        H5Tclose (mem);
+      } else {
+        size_t sz = H5Tget_size (type);
+        out = calloc (1, sz + 1);
+        mem = H5Tcopy (H5T_C_S1);
+        H5Tset_size (mem, sz + 1);
+        if (out && H5Aread (attr, mem, out) < 0) {
+          free (out);
+          out = NULL;
+        }
+        H5Tclose (mem);
+      }
+    }
+    H5Sclose (space);
+  }
+  H5Tclose (type);
+  H5Aclose (attr);
+  return out;
+}
+
+char *
+mb_h5_reader_get_attr_string (MbH5Reader * r, const char *name)
+{
+  char *s;
+  hid_t g;
+
+  mb_h5_lock ();
+  s = read_string_attr (r->dset, name);
+  if (s == NULL) {
+    H5E_BEGIN_TRY {
+      g = H5Oopen (r->file, r->parent_path, H5P_DEFAULT);
+    } H5E_END_TRY;
+    if (g >= 0) {
+      s = read_string_attr (g, name);
+      H5Oclose (g);
+    }
+  }
+  mb_h5_unlock ();
+  return s;
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* File space selecting rows [start, start+n) of @d (all other dims whole). */
+static hid_t
+row_space (hid_t d, uint64_t start, uint64_t n)
+{
+  hid_t s = H5Dget_space (d);
+  hsize_t off[MB_H5R_MAX_RANK] = { 0 }, cnt[MB_H5R_MAX_RANK];
+  int rank = H5Sget_simple_extent_ndims (s);
+
+  if (rank < 1 || rank > MB_H5R_MAX_RANK) {
+    H5Sclose (s);
+    return -1;
+  }
+  H5Sget_simple_extent_dims (s, cnt, NULL);
+  off[0] = start;
+  cnt[0] = n;
+  if (H5Sselect_hyperslab (s, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0) {
+    H5Sclose (s);
+    return -1;
+  }
+  return s;
+}
+
+static int
+read_ts (MbH5Reader * r, hid_t d, const char *what, uint64_t start, size_t n,
+    int64_t * out)
+{
+  hid_t fs, ms;
+  hsize_t cnt = n;
+  herr_t st = -1;
+
+  if (d < 0 || start + n > r->rows) {
+    snprintf (r->error, sizeof (r->error), "%s: no %s rows %llu..%llu",
+        r->file_name, what, (unsigned long long) start,
+        (unsigned long long) (start + n));
+    return -1;
+  }
+  if (n == 0)
+    return 0;
+  mb_h5_lock ();
+  H5E_BEGIN_TRY {
+    fs = row_space (d, start, n);
+    ms = H5Screate_simple (1, &cnt, NULL);
+    if (fs >= 0 && ms >= 0)
+      st = H5Dread (d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, out);
+    if (st < 0)
+      set_error (r, "cannot read %s rows %llu..%llu next to %s", what,
+          (unsigned long long) start, (unsigned long long) (start + n),
+          r->data_path);
+    H5Sclose (fs);
+    H5Sclose (ms);
+  } H5E_END_TRY;
+  mb_h5_unlock ();
+  return st < 0 ? -1 : 0;
+}
+
+int
+mb_h5_reader_read_timestamps (MbH5Reader * r, uint64_t start, size_t n,
+    int64_t * out)
+{
+  return read_ts (r, r->ts, "timestamp", start, n, out);
+}
+
+int
+mb_h5_reader_read_source_timestamps (MbH5Reader * r, uint64_t start,
+    size_t n, int64_t * out)
+{
+  return read_ts (r, r->src_ts, "source_timestamp", start, n, out);
+}
+
+int
+mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst)
+{
+  hid_t fs, ms;
+  hsize_t cnt;
+  herr_t st = -1;
+
+  if (r->kind != MB_H5R_FRAMES || row >= r->rows) {
+    snprintf (r->error, sizeof (r->error), "%s: no frame %llu in %s",
+        r->file_name, (unsigned long long) row, r->data_path);
+    return -1;
+  }
+  cnt = r->frame_bytes / r->sample_bytes;
+  mb_h5_lock ();
+  H5E_BEGIN_TRY {
+    fs = row_space (r->dset, row, 1);
+    ms = H5Screate_simple (1, &cnt, NULL);
+    if (fs >= 0 && ms >= 0)
+      st = H5Dread (r->dset, r->memtype, ms, fs, H5P_DEFAULT, dst);
+    if (st < 0)
+      set_error (r, "cannot read frame %llu of dataset %s",
+          (unsigned long long) row, r->data_path);
+    H5Sclose (fs);
+    H5Sclose (ms);
+  } H5E_END_TRY;
+  mb_h5_unlock ();
+  return st < 0 ? -1 : 0;
+}
+
+int
+mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
+    uint8_t ** data, size_t *len, MbH5Alloc alloc, MbH5Free free_fn,
+    void *ud)
+{
+  hid_t fs = -1, ms = -1, xfer = -1;
+  hsize_t cnt = n;
+  hvl_t *vl;
+  herr_t st = -1;
+  size_t i;
+
+  if (r->kind != MB_H5R_VLEN || start + n > r->rows) {
+    snprintf (r->error, sizeof (r->error), "%s: no rows %llu..%llu in %s",
+        r->file_name, (unsigned long long) start,
+        (unsigned long long) (start + n), r->data_path);
+    return -1;
+  }
+  if (n == 0)
+    return 0;
+  vl = calloc (n, sizeof (hvl_t));
+  if (vl == NULL) {
+    snprintf (r->error, sizeof (r->error), "%s: out of memory", r->file_name);
+    return -1;
+  }
+  mb_h5_lock ();
+  H5E_BEGIN_TRY {
+    fs = row_space (r->dset, start, n);
+    ms = H5Screate_simple (1, &cnt, NULL);
+    xfer = H5Pcreate (H5P_DATASET_XFER);
+    if (fs >= 0 && ms >= 0 && xfer >= 0
+        && H5Pset_vlen_mem_manager (xfer, alloc, ud, free_fn, ud) >= 0)
+      st = H5Dread (r->dset, r->memtype, ms, fs, xfer, vl);
+    if (st < 0) {
+      set_error (r, "cannot read rows %llu..%llu of dataset %s",
+          (unsigned long long) start, (unsigned long long) (start + n),
+          r->data_path);
+      if (ms >= 0 && xfer >= 0)
+        H5Dvlen_reclaim (r->memtype, ms, xfer, vl);
+    }
+    H5Pclose (xfer);
+    H5Sclose (fs);
+    H5Sclose (ms);
+  } H5E_END_TRY;
+  mb_h5_unlock ();
+  if (st >= 0) {
+    for (i = 0; i < n; i++) {
+      data[i] = vl[i].p;
+      len[i] = vl[i].len;
+    }
+  }
+  free (vl);
+  return st < 0 ? -1 : 0;
+}
