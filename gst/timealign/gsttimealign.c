@@ -652,15 +652,16 @@ wake_timer (GstTimeAlign * self)
     g_cond_broadcast (&self->window_cond);
 }
 
-/* with self->lock */
+/* with self->lock: @thread waits here for room that is still not there */
 static gboolean
-thread_is_waiting (GstTimeAlign * self, GThread * thread)
+thread_is_stuck (GstTimeAlign * self, GThread * thread)
 {
   guint i;
 
   for (i = 0; i < self->pads->len; i++) {
     GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
-    if (tp && tp->waiting && tp->thread == thread)
+    if (tp && tp->waiting && tp->thread == thread &&
+        mb_align_window_len (self->core, tp->id) >= self->max_window)
       return TRUE;
   }
   return FALSE;
@@ -694,7 +695,7 @@ wait_for_room (GstTimeAlign * self, GstTimeAlignPad * tp)
         wait = FALSE;
       else if (up->thread == NULL)
         unknown = TRUE;
-      else if (up->thread == me || thread_is_waiting (self, up->thread))
+      else if (up->thread == me || thread_is_stuck (self, up->thread))
         wait = FALSE;
     }
     if (!wait)
