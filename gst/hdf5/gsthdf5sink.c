@@ -1001,6 +1001,11 @@ gst_hdf5_sink_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_caps_unref (result);
       return TRUE;
     }
+    case GST_QUERY_ACCEPT_CAPS:
+      /* Everything reaches the caps event, which posts an error naming the
+       * file and what cannot be stored. */
+      gst_query_set_accept_caps_result (query, TRUE);
+      return TRUE;
     default:
       return gst_pad_query_default (pad, parent, query);
   }
