@@ -396,7 +396,11 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   src->reader = mb_h5_reader_open (src->location, path, &code, err,
       sizeof (err));
   if (src->reader == NULL) {
-    if (code == MB_H5R_ERR_NOT_FOUND)
+    if (code == MB_H5R_ERR_NOT_FOUND
+        && !g_file_test (src->location, G_FILE_TEST_EXISTS))
+      GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
+          ("File \"%s\" does not exist.", src->location), ("%s", err));
+    else if (code == MB_H5R_ERR_NOT_FOUND)
       GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
           ("Could not find \"%s\" in \"%s\".", path ? path : "a data dataset",
               src->location), ("%s", err));
