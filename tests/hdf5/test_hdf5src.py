@@ -361,9 +361,59 @@ def case_errors(rng):
     print("ok errors")
 
 
+def case_roundtrip(rng):
+    """hdf5src -> hdf5sink -> (h5py) is byte-exact: payloads, frames,
+    timestamps, source timestamps, caps."""
+    name = "roundtrip"
+    if Gst.ElementFactory.find("hdf5sink") is None:
+        print("skip roundtrip (hdf5sink not built)")
+        return
+    n = 25
+    blobs = make_blobs(n, rng)
+    ts = jittered_ts(n, rng)
+    src_ts = [t - int(rng.integers(0, 9_000_000)) for t in ts]
+    frames = rng.integers(0, 256, (9, 6, 5, 3), dtype=np.uint8)
+    fts = [T0 + i * 40_000_000 for i in range(9)]
+    inp = tmpfile("rt_in.h5")
+    write_vlen(inp, blobs, ts, "image/jpeg,framerate=30/1", group="/cam", src_ts=src_ts)
+    with h5py.File(inp, "a") as f:
+        f.create_dataset("raw/data", data=frames)
+        f["raw/timestamp"] = np.asarray(fts, np.int64)
+        f["raw"].attrs["caps"] = ("video/x-raw,format=RGB,width=5,height=6,"
+                                  "framerate=25/1")
+    cur = inp
+    for gen in (1, 2):      # and once more from hdf5sink's own output
+        out = tmpfile("rt_out%d.h5" % gen)
+        groups = ("/cam", "/raw") if gen == 1 else ("/stream_0", "/stream_1")
+        desc = ("hdf5src location=%s path=%s ! hdf5sink name=s location=%s "
+                "hdf5src location=%s path=%s batch-size=3 ! s." % (cur, groups[0], out, cur, groups[1]))
+        r = subprocess.run(["gst-launch-1.0", "-q"] + desc.split(), capture_output=True,
+                           text=True, timeout=60)
+        if not check(r.returncode == 0, name, "gen %d: rc %d %s" % (gen, r.returncode, r.stderr[-400:])):
+            return
+        with h5py.File(out, "r") as f:
+            vl = [g for g in f if f[g]["data"].ndim == 1]
+            rw = [g for g in f if f[g]["data"].ndim == 4]
+            if not check(len(vl) == 1 and len(rw) == 1, name, "gen %d groups %r" % (gen, list(f))):
+                return
+            g, h = f[vl[0]], f[rw[0]]
+            got = [bytes(x) for x in g["data"][:]]
+            check(got == blobs, name, "gen %d: blobs differ" % gen)
+            check(list(g["timestamp"][:]) == ts, name, "gen %d: timestamps differ" % gen)
+            check("source_timestamp" in g and list(g["source_timestamp"][:]) == src_ts,
+                  name, "gen %d: source timestamps differ" % gen)
+            check(Gst.Caps.from_string(g.attrs["caps"]).is_equal(
+                Gst.Caps.from_string("image/jpeg,framerate=30/1")), name,
+                "gen %d: caps %r" % (gen, g.attrs["caps"]))
+            check(np.array_equal(h["data"][:], frames), name, "gen %d: frames differ" % gen)
+            check(list(h["timestamp"][:]) == fts, name, "gen %d: frame timestamps" % gen)
+        cur = out
+    print("ok roundtrip")
+
+
 CASES = {"vlen": case_vlen, "frames": case_frames, "loop": case_loop,
          "index": case_index, "seek": case_seek, "bounded": case_bounded,
-         "errors": case_errors}
+         "errors": case_errors, "roundtrip": case_roundtrip}
 
 
 def main():
