@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@
 #include <turbojpeg.h>
 
 #define ERR_LEN 1024
+/* File space reserved ahead of the HDF5 allocation end (see reserve()). */
+#define RESERVE_MARGIN (1024 * 1024)
+#define RESERVE_STEP (16 * 1024 * 1024)
 #define TS_CHUNK 1024
 #define CLEN_CHUNK 1024
 
@@ -73,7 +77,8 @@ struct _MbH5Writer
   hid_t file;
   MbH5WriterMode mode;
   int broken;
-  int soft;                     /* last error was bad input, file intact */
+  int soft;                     /* last error left the file intact */
+  int no_reserve;               /* fallocate not supported here */
   int sys_errno;
   char err[ERR_LEN];
   MbH5Stream *streams;
@@ -1069,6 +1074,68 @@ write_timestamps (MbH5Stream * s, const MbH5Row * rows, size_t n)
   return 0;
 }
 
+/* Makes sure the file has disk space for @need more bytes past the HDF5
+ * allocation end before the library writes them: a full disk (ENOSPC) or a
+ * file size limit (EFBIG) then shows up here, outside HDF5, and the file can
+ * still be flushed and closed cleanly (every write HDF5 makes afterwards
+ * lands in space that is already allocated). HDF5 1.10.8 cannot recover
+ * from a failed flush, which is why the space is claimed beforehand. */
+static int
+reserve (MbH5Writer * w, uint64_t need)
+{
+  int *fd = NULL;
+  haddr_t eoa = 0;
+  struct stat st;
+  uint64_t want;
+
+  if (w->no_reserve)
+    return 0;
+  if (H5Fget_vfd_handle (w->file, H5P_DEFAULT, (void **) &fd) < 0 || !fd ||
+      H5Fget_eoa (w->file, &eoa) < 0 || fstat (*fd, &st) < 0) {
+    w->no_reserve = 1;
+    return 0;
+  }
+  want = eoa + need + RESERVE_MARGIN;
+  if ((uint64_t) st.st_size >= want)
+    return 0;
+  want = eoa + need + RESERVE_STEP;
+  if (fallocate (*fd, 0, st.st_size, want - st.st_size) < 0) {
+    int e = errno;
+    if (e == EOPNOTSUPP || e == ENOSYS) {
+      w->no_reserve = 1;
+      return 0;
+    }
+    w->sys_errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+static uint64_t
+batch_bytes (const MbH5Stream * s, const MbH5Row * rows, size_t n)
+{
+  uint64_t b = 64 * 1024 + n * 64;
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    switch (s->kind) {
+      case MB_H5S_FRAMES:
+        b += s->frame_bytes;
+        break;
+      case MB_H5S_PADDED:
+        b += s->max_bytes + 4;
+        break;
+      case MB_H5S_COMPOUND:
+        b += s->row_size + 4096;
+        break;
+      default:
+        b += rows[i].size + 32;
+        break;
+    }
+  }
+  return b;
+}
+
 int
 mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
 {
@@ -1081,6 +1148,13 @@ mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
     return 0;
   w->soft = 0;
   wlock ();
+  if (reserve (w, batch_bytes (s, rows, n)) < 0) {
+    snprintf (w->err, sizeof (w->err), "%s: dataset %s: no space for %zu "
+        "more rows: %s", w->path, s->data_path, n, strerror (w->sys_errno));
+    w->soft = 1;
+    wunlock ();
+    return -1;
+  }
   switch (s->kind) {
     case MB_H5S_VLEN:
       r = write_vlen (s, rows, n);
@@ -1176,6 +1250,17 @@ mb_h5_writer_close (MbH5Writer * w, char *err, size_t err_len)
   if (H5Fclose (w->file) < 0) {
     set_error (w, NULL, "could not close the file");
     r = -1;
+  } else if (!w->no_reserve) {
+    /* Give back the space reserved past the end (HDF5 only truncates when
+     * its own idea of the end of file differs). */
+    hid_t f = H5Fopen (w->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    haddr_t eoa = 0;
+    if (f >= 0) {
+      H5Fget_eoa (f, &eoa);
+      H5Fclose (f);
+      if (eoa > 0 && truncate (w->path, eoa) < 0)
+        eoa = 0;
+    }
   }
   wunlock ();
   if (r < 0 && err && err_len)
@@ -1191,18 +1276,27 @@ mb_h5_writer_abort (MbH5Writer * w)
   int *fd = NULL;
 
   wlock ();
-  /* Point the library's descriptor at a read-only /dev/null so that nothing
-   * it still has cached (metadata, chunks) reaches the file: the file stays
-   * exactly as the last successful write left it, like after a crash. */
+  /* Point the library's descriptor at /dev/null so that nothing it still
+   * has cached (metadata, chunks) reaches the file: the file stays exactly
+   * as the last successful write left it, like after a crash, while the
+   * library's close succeeds (writes vanish) and releases everything. */
   if (H5Fget_vfd_handle (w->file, H5P_DEFAULT, (void **) &fd) >= 0 && fd) {
-    int nul = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
     if (nul >= 0) {
       dup2 (nul, *fd);
       close (nul);
     }
   }
   close_objects (w);
-  H5Fclose (w->file);
+  if (w->broken) {
+    /* HDF5 1.10.8 cannot close a file after a failed flush (its metadata
+     * cache reports "slist already enabled?") and a failed H5Fclose leaves
+     * a half-destroyed id that crashes the library's exit handler. So the
+     * file id is left open (its descriptor now on /dev/null), a bounded
+     * leak after an I/O error; the library closes it at exit. */
+  } else {
+    H5Fclose (w->file);
+  }
   H5Eclear2 (H5E_DEFAULT);
   wunlock ();
   free (w->path);
