@@ -20,6 +20,7 @@
 #include "h5lock.h"
 
 static gchar *tmpdir;
+static GstElement *the_sink;    /* owned by the test, see make_sink */
 
 static gchar *
 tmp_file (const gchar * name)
@@ -34,6 +35,7 @@ make_sink (const gchar * location, GstBus ** bus)
 {
   GstElement *e = gst_element_factory_make ("hdf5sink", NULL);
   fail_unless (e != NULL);
+  the_sink = gst_object_ref_sink (e);
   g_object_set (e, "location", location, "stats-interval", (guint64) 0, NULL);
   *bus = gst_bus_new ();
   gst_element_set_bus (e, *bus);
@@ -197,8 +199,10 @@ GST_START_TEST (test_two_pads_eos)
   fail_unless_equals_int (gst_harness_push (h0, payload (0, 99)),
       GST_FLOW_EOS);
 
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h1);
   gst_harness_teardown (h0);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
   g_free (loc);
 }
@@ -250,7 +254,9 @@ GST_START_TEST (test_raw_frames)
             (guint8) (i * 70 + y * 21 + x));
   H5Dclose (d);
   H5Fclose (f);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
   g_free (loc);
 }
@@ -280,7 +286,9 @@ GST_START_TEST (test_unstorable_caps)
   g_error_free (err);
   g_free (dbg);
   gst_message_unref (msg);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
   g_free (loc);
 }
@@ -310,8 +318,9 @@ expect_open_failure (const gchar * loc, gint mode, const gchar * what)
   g_error_free (err);
   g_free (dbg);
   gst_message_unref (msg);
+  gst_bus_set_flushing (bus, TRUE);
   gst_element_set_state (sink, GST_STATE_NULL);
-  gst_object_unref (sink);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
 }
 
@@ -457,7 +466,9 @@ GST_START_TEST (test_backpressure_flush)
   }
   g_thread_join (t);
   fail_unless_equals_int (p.last, GST_FLOW_FLUSHING);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
 }
 
@@ -494,7 +505,9 @@ GST_START_TEST (test_leaky)
     fail_unless_equals_int ((gint) (rows + d2), 20);
   }
   gst_message_unref (msg);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
 }
 
@@ -531,7 +544,9 @@ GST_START_TEST (test_stats_and_flush_messages)
           &p99));
   fail_unless (gst_structure_has_field (st, MB_HDF5SINK_FIELD_STREAMS));
   gst_message_unref (msg);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
+  gst_clear_object (&the_sink);
   gst_object_unref (bus);
   g_free (loc);
 }
