@@ -302,6 +302,22 @@ def case_bounded(rng):
                 n += 1
         check(sink.get_property("eos"), name, "%s: no EOS after releasing" % loc)
         pipe.set_state(Gst.State.NULL)
+        # stopping while the source waits for a free buffer: unlock() wakes it
+        pipe.set_state(Gst.State.PLAYING)
+        time.sleep(0.3)
+        held = []
+        for _ in range(3):
+            while True:
+                smp = sink.emit("try-pull-sample", 100 * Gst.MSECOND)
+                if smp is None:
+                    break
+                held.append(smp)
+        t = time.monotonic()
+        ret = pipe.set_state(Gst.State.NULL)
+        check(ret == Gst.StateChangeReturn.SUCCESS and time.monotonic() - t < 5, name,
+              "%s: stop while blocked: %r after %.1f s" % (loc, ret, time.monotonic() - t))
+        check(len(held) <= 10, name, "%s: %d alive" % (loc, len(held)))
+        held = None
     print("ok bounded")
 
 
