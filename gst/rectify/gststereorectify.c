@@ -97,7 +97,9 @@ gst_stereo_rectify_layout_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     {GST_STEREO_RECTIFY_LAYOUT_AUTO,
-        "From the caps' multiview-mode, else by the calibration", "auto"},
+        "side-by-side or top-bottom from the caps' multiview-mode, else "
+        "side-by-side for a stereo calibration and mono for one camera",
+        "auto"},
     {GST_STEREO_RECTIFY_LAYOUT_MONO, "One camera per frame", "mono"},
     {GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE,
         "Left camera in the left half, right camera in the right half",
@@ -188,8 +190,8 @@ gst_stereo_rectify_class_init (GstStereoRectifyClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LAYOUT,
       g_param_spec_enum ("layout", "Layout",
-          "How the cameras share a frame (auto = from the caps' "
-          "multiview-mode, else by the calibration)",
+          "How the cameras share a frame (auto = the caps' multiview-mode "
+          "when side-by-side or top-bottom, else by the calibration)",
           GST_TYPE_STEREO_RECTIFY_LAYOUT, DEFAULT_LAYOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -485,9 +487,9 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
       layout = GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE;
     else if (mv == GST_VIDEO_MULTIVIEW_MODE_TOP_BOTTOM)
       layout = GST_STEREO_RECTIFY_LAYOUT_TOP_BOTTOM;
-    else if (mv == GST_VIDEO_MULTIVIEW_MODE_MONO)
-      layout = GST_STEREO_RECTIFY_LAYOUT_MONO;
     else
+      /* "mono" in caps is what most sources say by default (videotestsrc,
+       * videoconvert), so it does not override a stereo calibration */
       layout = self->calib.n_cams == 2 ?
           GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE :
           GST_STEREO_RECTIFY_LAYOUT_MONO;

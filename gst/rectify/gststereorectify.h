@@ -21,8 +21,8 @@ G_DECLARE_FINAL_TYPE (GstStereoRectify, gst_stereo_rectify, GST,
 /**
  * GstStereoRectifyLayout:
  * @GST_STEREO_RECTIFY_LAYOUT_AUTO: from the caps' multiview-mode when it is
- *   side-by-side, top-bottom or mono, else side-by-side for a stereo
- *   calibration and mono for a single camera
+ *   side-by-side or top-bottom, else side-by-side for a stereo calibration
+ *   and mono for a single camera
  * @GST_STEREO_RECTIFY_LAYOUT_MONO: one camera per frame
  * @GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE: left camera in the left half,
  *   right camera in the right half

@@ -12,10 +12,17 @@ import cv2
 import numpy as np
 
 ZD = cv2.CALIB_ZERO_DISPARITY
+# default image size of the fixtures (tests may lower it for speed)
+SIZE = [640, 480]
 
 
-def rig(model, w=640, h=480):
+def _size(w, h):
+    return (w or SIZE[0], h or SIZE[1])
+
+
+def rig(model, w=None, h=None):
     """Intrinsics, distortion and extrinsics of a stereo rig for @model."""
+    w, h = _size(w, h)
     s = w / 640.0
     if model == "equidistant":
         K1 = np.array([[290.0 * s, 0, 321.5 * s], [0, 291.0 * s, 238.0 * s], [0, 0, 1]])
@@ -50,7 +57,8 @@ def cv_rectify(model, K1, D1, K2, D2, w, h, R, T, alpha):
     return R1, R2, P1, P2
 
 
-def write_opencv_stereo(path, model, w=640, h=480, with_rect=False, alpha=-1):
+def write_opencv_stereo(path, model, w=None, h=None, with_rect=False, alpha=-1):
+    w, h = _size(w, h)
     K1, D1, K2, D2, R, T = rig(model, w, h)
     fs = cv2.FileStorage(path, cv2.FILE_STORAGE_WRITE)
     fs.write("image_width", w)
@@ -72,7 +80,8 @@ def write_opencv_stereo(path, model, w=640, h=480, with_rect=False, alpha=-1):
     fs.release()
 
 
-def write_opencv_mono(path, model, w=640, h=480):
+def write_opencv_mono(path, model, w=None, h=None):
+    w, h = _size(w, h)
     K1, D1, _, _, _, _ = rig(model, w, h)
     fs = cv2.FileStorage(path, cv2.FILE_STORAGE_WRITE)
     fs.write("image_width", w)
@@ -104,7 +113,8 @@ def write_ros(path, model, K, D, Rr, P, w, h, name="camera"):
         f.write(_ros_mat("projection_matrix", 3, 4, P))
 
 
-def write_ros_pair(dirname, model, w=640, h=480, alpha=0.0):
+def write_ros_pair(dirname, model, w=None, h=None, alpha=0.0):
+    w, h = _size(w, h)
     K1, D1, K2, D2, R, T = rig(model, w, h)
     R1, R2, P1, P2 = cv_rectify(model, K1, D1, K2, D2, w, h, R, T, alpha)
     left = os.path.join(dirname, "left-%s.yaml" % model)
@@ -114,7 +124,8 @@ def write_ros_pair(dirname, model, w=640, h=480, alpha=0.0):
     return left, right
 
 
-def write_ros_mono(path, model, w=640, h=480):
+def write_ros_mono(path, model, w=None, h=None):
+    w, h = _size(w, h)
     K1, D1, _, _, _, _ = rig(model, w, h)
     P = np.hstack([K1 * [[0.9], [0.9], [1]], np.zeros((3, 1))])
     P[0, 2] += 3.0
@@ -122,7 +133,8 @@ def write_ros_mono(path, model, w=640, h=480):
     write_ros(path, model, K1, D1, Rr, P, w, h, "mono")
 
 
-def write_kalibr(path, model, w=640, h=480):
+def write_kalibr(path, model, w=None, h=None):
+    w, h = _size(w, h)
     K1, D1, K2, D2, R, T = rig(model, w, h)
     dm = "equidistant" if model == "equidistant" else "radtan"
     Tm = np.eye(4)
@@ -145,7 +157,8 @@ def write_kalibr(path, model, w=640, h=480):
             f.write("  rostopic: /cam%d/image_raw\n" % i)
 
 
-def kalibr_rig(model, w=640, h=480):
+def kalibr_rig(model, w=None, h=None):
     """The rig as a Kalibr file holds it (radtan: 4 coefficients)."""
+    w, h = _size(w, h)
     K1, D1, K2, D2, R, T = rig(model, w, h)
     return K1, D1[:4], K2, D2[:4], R, T
