@@ -68,13 +68,13 @@
  * gst-launch-1.0 -e videotestsrc num-buffers=300 ! video/x-raw,format=RGB,width=640,height=480 ! hdf5sink location=rec.h5 jpeg-quality=85
  * ]|
  * |[
- * gst-launch-1.0 -e videotestsrc num-buffers=100 ! video/x-raw,format=GRAY8,width=320,height=240 ! hdf5sink name=s location=raw.h5 mode=overwrite compression=1 sink_0::path=/cam0
+ * gst-launch-1.0 -e videotestsrc num-buffers=100 ! video/x-raw,format=GRAY8,width=320,height=240 ! hdf5sink location=raw.h5 mode=overwrite compression=1 sink_0::path=/cam0
  * ]|
  * |[
  * gst-launch-1.0 -e hdf5sink name=s location=episode_0.hdf5 layout=aloha \
- *   videotestsrc num-buffers=50 ! video/x-raw,format=RGB,width=640,height=480 ! jpegenc ! s.sink_0 \
- *   filesrc location=qpos.bin blocksize=56 ! application/octet-stream ! s.sink_1 \
- *   s.sink_0::aloha-name=cam_high s.sink_1::aloha-role=qpos
+ *     sink_0::aloha-name=cam_high sink_1::aloha-role=qpos \
+ *   videotestsrc num-buffers=50 ! video/x-raw,format=I420,width=640,height=480 ! jpegenc ! s.sink_0 \
+ *   filesrc location=qpos.bin blocksize=56 ! application/octet-stream ! s.sink_1
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -362,8 +362,13 @@ GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (RAW_FORMATS));
 
 G_DEFINE_TYPE (GstHdf5SinkPad, gst_hdf5_sink_pad, GST_TYPE_PAD);
 
+static void gst_hdf5_sink_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+
 #define gst_hdf5_sink_parent_class parent_class
-G_DEFINE_TYPE (GstHdf5Sink, gst_hdf5_sink, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE_WITH_CODE (GstHdf5Sink, gst_hdf5_sink, GST_TYPE_ELEMENT,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+        gst_hdf5_sink_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (hdf5sink, "hdf5sink", GST_RANK_NONE,
     GST_TYPE_HDF5_SINK);
 
@@ -2109,6 +2114,9 @@ gst_hdf5_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     gst_object_unref (pad);
     return NULL;
   }
+  /* pad properties given on the launch line (sink_0::path=...) */
+  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
   return GST_PAD (pad);
 }
 
@@ -2122,6 +2130,8 @@ gst_hdf5_sink_release_pad (GstElement * element, GstPad * pad)
   g_cond_broadcast (&self->cond_space);
   g_mutex_unlock (&self->qlock);
 
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
   gst_element_remove_pad (element, pad);
 
   /* The remaining pads may all be at EOS now. */
@@ -2129,6 +2139,43 @@ gst_hdf5_sink_release_pad (GstElement * element, GstPad * pad)
   if (self->writer && !self->finished)
     queue_finalize_if_done_locked (self, gst_util_seqnum_next ());
   g_mutex_unlock (&self->qlock);
+}
+
+/* GstChildProxy: the sink pads, so that gst-launch can set pad properties */
+static GObject *
+gst_hdf5_sink_child_proxy_get_child_by_index (GstChildProxy * proxy,
+    guint index)
+{
+  GstHdf5Sink *self = GST_HDF5_SINK (proxy);
+  GObject *obj;
+
+  GST_OBJECT_LOCK (self);
+  obj = g_list_nth_data (GST_ELEMENT (self)->sinkpads, index);
+  if (obj)
+    gst_object_ref (obj);
+  GST_OBJECT_UNLOCK (self);
+  return obj;
+}
+
+static guint
+gst_hdf5_sink_child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  GstHdf5Sink *self = GST_HDF5_SINK (proxy);
+  guint count;
+
+  GST_OBJECT_LOCK (self);
+  count = GST_ELEMENT (self)->numsinkpads;
+  GST_OBJECT_UNLOCK (self);
+  return count;
+}
+
+static void
+gst_hdf5_sink_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_index = gst_hdf5_sink_child_proxy_get_child_by_index;
+  iface->get_children_count = gst_hdf5_sink_child_proxy_get_children_count;
 }
 
 static void

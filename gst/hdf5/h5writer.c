@@ -1099,7 +1099,9 @@ reserve (MbH5Writer * w, uint64_t need)
   if ((uint64_t) st.st_size >= want)
     return 0;
   want = eoa + need + RESERVE_STEP;
-  if (fallocate (*fd, 0, st.st_size, want - st.st_size) < 0) {
+  if (fallocate (*fd, 0, st.st_size, want - st.st_size) < 0 &&
+      fallocate (*fd, 0, st.st_size, eoa + need + RESERVE_MARGIN -
+          st.st_size) < 0) {
     int e = errno;
     if (e == EOPNOTSUPP || e == ENOSYS) {
       w->no_reserve = 1;
