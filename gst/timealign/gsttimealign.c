@@ -628,8 +628,6 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
     }
     g_value_unset (&v);
     gst_iterator_free (it);
-    if (ret == GST_FLOW_OK)
-      ret = GST_FLOW_EOS;
   }
   return ret;
 }
@@ -760,6 +758,17 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     g_array_free (outs, TRUE);
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
+  }
+  if (self->eos_sent) {
+    /* Every output already got EOS: the rest of this input is not needed.
+     * We answer OK rather than EOS and let upstream run to its own end:
+     * returning EOS made rosbagsrc's task pause race with its shutdown
+     * (see docs/timealign.md). */
+    g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->push_lock);
+    g_array_free (outs, TRUE);
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
   }
   rt = gst_segment_to_running_time (&tp->segment, GST_FORMAT_TIME, ts);
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
