@@ -724,7 +724,10 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   } else {
     t = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
         GST_BUFFER_DTS (buf);
-    t = gst_segment_to_running_time (&spad->segment, GST_FORMAT_TIME, t);
+    if (spad->segment.format == GST_FORMAT_TIME)
+      t = gst_segment_to_running_time (&spad->segment, GST_FORMAT_TIME, t);
+    else
+      t = GST_CLOCK_TIME_NONE;  /* e.g. a BYTES segment from filesrc */
     it->ts = GST_CLOCK_TIME_IS_VALID (t) ? (gint64) t : -1;
   }
   if (mb_buffer_get_source_time (buf, &unix_ns)) {
@@ -739,11 +742,10 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   g_mutex_lock (&self->qlock);
   if (spad->fmt == NULL) {
-    g_mutex_unlock (&self->qlock);
-    item_free (it);
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("%s: buffer before caps", GST_PAD_NAME (pad)));
-    return GST_FLOW_NOT_NEGOTIATED;
+    /* No caps (filesrc and other ANY sources): opaque bytes. */
+    spad->fmt = g_atomic_rc_box_new0 (Fmt);
+    spad->fmt->kind = FMT_BYTES;
+    spad->fmt->caps_str = g_strdup ("ANY");
   }
   it->fmt = fmt_ref (spad->fmt);
   it->state = it->fmt->kind == FMT_RAW_JPEG ? ITEM_NEED_ENCODE : ITEM_READY;
@@ -778,11 +780,15 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     if (dropped) {
       GstMessage *msg;
       GstClockTime pts = GST_BUFFER_PTS (it->buf);
+      gboolean timed = spad->segment.format == GST_FORMAT_TIME;
+
       GST_DEBUG_OBJECT (pad, "queue full, dropping buffer (%" G_GUINT64_FORMAT
           " dropped)", ndropped);
       msg = gst_message_new_qos (GST_OBJECT (self), FALSE,
-          gst_segment_to_running_time (&spad->segment, GST_FORMAT_TIME, pts),
-          gst_segment_to_stream_time (&spad->segment, GST_FORMAT_TIME, pts),
+          timed ? gst_segment_to_running_time (&spad->segment,
+              GST_FORMAT_TIME, pts) : GST_CLOCK_TIME_NONE,
+          timed ? gst_segment_to_stream_time (&spad->segment,
+              GST_FORMAT_TIME, pts) : GST_CLOCK_TIME_NONE,
           pts, GST_BUFFER_DURATION (it->buf));
       gst_message_set_qos_stats (msg, GST_FORMAT_BUFFERS, processed, ndropped);
       gst_element_post_message (GST_ELEMENT (self), msg);
@@ -2345,6 +2351,7 @@ gst_hdf5_sink_class_init (GstHdf5SinkClass * klass)
   GST_DEBUG_CATEGORY_INIT (gst_hdf5_sink_debug, "hdf5sink", 0,
       "HDF5 recorder");
   mb_tags_init ();
+  mb_h5_writer_global_init ();
 
   gobject_class->set_property = gst_hdf5_sink_set_property;
   gobject_class->get_property = gst_hdf5_sink_get_property;

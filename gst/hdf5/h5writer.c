@@ -320,6 +320,15 @@ attr_string (hid_t obj, const char *name, const char *value)
 
 /* ---- file ---- */
 
+void
+mb_h5_writer_global_init (void)
+{
+  mb_h5_lock ();
+  /* FUNC_ENTER_API_NOINIT: does not initialize the library itself. */
+  H5dont_atexit ();
+  mb_h5_unlock ();
+}
+
 static hid_t
 make_fapl (int clear_flags)
 {

@@ -75,6 +75,13 @@ typedef struct {
   int has_source_timestamp;
 } MbH5Row;
 
+/* Call once before any other HDF5 use in the process (hdf5sink does it in
+ * class_init): asks the library not to close files from its atexit handler.
+ * HDF5 1.10.8 cannot close a file whose flush failed (an I/O error), and
+ * its exit handler then crashes; files are closed by the writer instead.
+ * Has no effect when the library was already initialized. */
+void mb_h5_writer_global_init (void);
+
 /* Opens or creates @path. Returns NULL with @err filled on failure. */
 MbH5Writer *mb_h5_writer_open (const char *path, MbH5WriterMode mode,
     char *err, size_t err_len);
