@@ -519,9 +519,13 @@ check_model (Ctx * c, MbCamCalib * cam, const char *what)
             "distortion coefficients, got %d", what, cam->n_d);
       break;
     case MB_DIST_RATIONAL:
-      if (cam->n_d < 8)
+      if (cam->n_d != 8 && cam->n_d != 12 && cam->n_d != 14)
         return fail (c, "%s: the rational_polynomial model needs 8 "
-            "distortion coefficients, got %d", what, cam->n_d);
+            "distortion coefficients (12 or 14 with thin prism / tilt), got "
+            "%d", what, cam->n_d);
+      if (cam->n_d == 14 && (cam->D[12] != 0 || cam->D[13] != 0))
+        return fail (c, "%s: tilted-sensor coefficients (tauX, tauY) are "
+            "not supported", what);
       break;
     case MB_DIST_PLUMB_BOB:
       if (cam->n_d != 0 && cam->n_d != 4 && cam->n_d != 5)

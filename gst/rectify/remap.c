@@ -25,6 +25,8 @@
  * weights sum to 1024 (OpenCV's 15-bit weights divided by 32, which gives
  * the same rounded result). */
 static int32_t wtab[2][MB_REMAP_TAB * MB_REMAP_TAB];
+/* the same per index as one 64-bit entry: w00|w01, w10|w11 */
+static int32_t wtab4[MB_REMAP_TAB * MB_REMAP_TAB][2];
 static int wtab_ready;
 
 static void
@@ -39,6 +41,8 @@ wtab_init (void)
     int w10 = (32 - fx) * fy, w11 = fx * fy;
     wtab[0][i] = (int32_t) ((uint32_t) w00 | ((uint32_t) w01 << 16));
     wtab[1][i] = (int32_t) ((uint32_t) w10 | ((uint32_t) w11 << 16));
+    wtab4[i][0] = wtab[0][i];
+    wtab4[i][1] = wtab[1][i];
   }
   /* idempotent: racing initialisers write the same values */
   __atomic_store_n (&wtab_ready, 1, __ATOMIC_RELEASE);
@@ -212,13 +216,23 @@ static inline __m128i
 bilin_pair (__m128i a0, __m128i a1, __m128i b0, __m128i b1, int ia, int ib)
 {
   const __m128i rnd = _mm_set1_epi32 (512);
-  __m128i ra = _mm_add_epi32 (_mm_madd_epi16 (a0, _mm_set1_epi32 (wtab[0][ia])),
-      _mm_madd_epi16 (a1, _mm_set1_epi32 (wtab[1][ia])));
-  __m128i rb = _mm_add_epi32 (_mm_madd_epi16 (b0, _mm_set1_epi32 (wtab[0][ib])),
-      _mm_madd_epi16 (b1, _mm_set1_epi32 (wtab[1][ib])));
+  __m128i qa = _mm_loadl_epi64 ((const __m128i *) &wtab4[ia]);
+  __m128i qb = _mm_loadl_epi64 ((const __m128i *) &wtab4[ib]);
+  __m128i ra = _mm_add_epi32 (_mm_madd_epi16 (a0, _mm_shuffle_epi32 (qa,
+              0x00)), _mm_madd_epi16 (a1, _mm_shuffle_epi32 (qa, 0x55)));
+  __m128i rb = _mm_add_epi32 (_mm_madd_epi16 (b0, _mm_shuffle_epi32 (qb,
+              0x00)), _mm_madd_epi16 (b1, _mm_shuffle_epi32 (qb, 0x55)));
   ra = _mm_srli_epi32 (_mm_add_epi32 (ra, rnd), 10);
   rb = _mm_srli_epi32 (_mm_add_epi32 (rb, rnd), 10);
   return _mm_packs_epi32 (ra, rb);
+}
+
+/* r0 g0 b0 r1 g1 b1 (8 bytes read) -> r0 r1 g0 g1 b0 b1 . . as 16 bit */
+static inline __m128i
+taps3 (const uint8_t * p, __m128i z)
+{
+  __m128i a = _mm_unpacklo_epi8 (_mm_loadl_epi64 ((const __m128i *) p), z);
+  return _mm_unpacklo_epi16 (a, _mm_srli_si128 (a, 6));
 }
 
 /* 4 bytes per pixel: p00|p01 and p10|p11 are 8 contiguous bytes each. */
@@ -253,8 +267,8 @@ lin_run_sse2_4 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     lin_run_c (s, ss, 4, xy + 2 * i, ix + i, d + i * 4, n - i);
 }
 
-/* 3 bytes per pixel: 4-byte loads at p00 and p01 (the caller keeps sx + 2
- * inside the row), 4-byte stores except for the run's last pixel. */
+/* 3 bytes per pixel: 8-byte loads at p00 (the caller keeps sx + 2 inside
+ * the row), 4-byte stores except for the run's last pixel. */
 static void
 lin_run_sse2_3 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     const uint16_t * ix, uint8_t * d, int n)
@@ -266,14 +280,8 @@ lin_run_sse2_3 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     const uint8_t *pa = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 3;
     const uint8_t *pb = s + (ptrdiff_t) xy[2 * i + 3] * ss +
         xy[2 * i + 2] * 3;
-    __m128i a0 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pa), z),
-        _mm_unpacklo_epi8 (load32 (pa + 3), z));
-    __m128i a1 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pa + ss), z),
-        _mm_unpacklo_epi8 (load32 (pa + ss + 3), z));
-    __m128i b0 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pb), z),
-        _mm_unpacklo_epi8 (load32 (pb + 3), z));
-    __m128i b1 = _mm_unpacklo_epi16 (_mm_unpacklo_epi8 (load32 (pb + ss), z),
-        _mm_unpacklo_epi8 (load32 (pb + ss + 3), z));
+    __m128i a0 = taps3 (pa, z), a1 = taps3 (pa + ss, z);
+    __m128i b0 = taps3 (pb, z), b1 = taps3 (pb + ss, z);
     __m128i ra = bilin_pair (a0, a1, b0, b1, ix[i], ix[i + 1]);
     ra = _mm_packus_epi16 (ra, ra);
     store32 (d + i * 3, ra);
@@ -316,7 +324,23 @@ lin_run_sse2_2 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     lin_run_c (s, ss, 2, xy + 2 * i, ix + i, d + i * 2, n - i);
 }
 
-/* 1 byte per pixel: 8 pixels per step. */
+/* 1 byte per pixel: 8 pixels per step. The (p00, p01) and (p10, p11) byte
+ * pairs go straight into 16-bit lanes (pinsrw), the four weights of a
+ * pixel come from one 64-bit table entry. */
+static inline __m128i
+gather_w (const uint16_t * ix, __m128i * w1)
+{
+  /* [w00|w01, w10|w11] of pixels 0..3 -> W0 = w0x of 0..3, W1 = w1x */
+  __m128i a = _mm_unpacklo_epi64 (_mm_loadl_epi64 ((const __m128i *)
+          &wtab4[ix[0]]), _mm_loadl_epi64 ((const __m128i *) &wtab4[ix[1]]));
+  __m128i b = _mm_unpacklo_epi64 (_mm_loadl_epi64 ((const __m128i *)
+          &wtab4[ix[2]]), _mm_loadl_epi64 ((const __m128i *) &wtab4[ix[3]]));
+  a = _mm_shuffle_epi32 (a, _MM_SHUFFLE (3, 1, 2, 0));
+  b = _mm_shuffle_epi32 (b, _MM_SHUFFLE (3, 1, 2, 0));
+  *w1 = _mm_unpackhi_epi64 (a, b);
+  return _mm_unpacklo_epi64 (a, b);
+}
+
 static void
 lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     const uint16_t * ix, uint8_t * d, int n)
@@ -325,32 +349,33 @@ lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
   int i = 0;
 
   for (; i + 8 <= n; i += 8) {
-    const uint8_t *p[8];
-    __m128i t0, t1, lo0, hi0, lo1, hi1, rl, rh;
-    int k;
-    for (k = 0; k < 8; k++)
-      p[k] = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + xy[2 * (i + k)];
-    /* row 0 pairs (p00, p01) of pixels 0..7, row 1 pairs (p10, p11) */
-    t0 = _mm_unpacklo_epi64 (_mm_unpacklo_epi32 (load16x2 (p[0], p[1]),
-            load16x2 (p[2], p[3])), _mm_unpacklo_epi32 (load16x2 (p[4],
-                p[5]), load16x2 (p[6], p[7])));
-    t1 = _mm_unpacklo_epi64 (_mm_unpacklo_epi32 (load16x2 (p[0] + ss,
-                p[1] + ss), load16x2 (p[2] + ss, p[3] + ss)),
-        _mm_unpacklo_epi32 (load16x2 (p[4] + ss, p[5] + ss),
-            load16x2 (p[6] + ss, p[7] + ss)));
+    __m128i t0 = z, t1 = z, lo0, hi0, lo1, hi1, rl, rh, w0l, w1l, w0h, w1h;
+    uint16_t v;
+#define TAP(k) do { \
+      const uint8_t *p = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + \
+          xy[2 * (i + k)]; \
+      memcpy (&v, p, 2); \
+      t0 = _mm_insert_epi16 (t0, v, k); \
+      memcpy (&v, p + ss, 2); \
+      t1 = _mm_insert_epi16 (t1, v, k); \
+    } while (0)
+    TAP (0);
+    TAP (1);
+    TAP (2);
+    TAP (3);
+    TAP (4);
+    TAP (5);
+    TAP (6);
+    TAP (7);
+#undef TAP
     lo0 = _mm_unpacklo_epi8 (t0, z);
     hi0 = _mm_unpackhi_epi8 (t0, z);
     lo1 = _mm_unpacklo_epi8 (t1, z);
     hi1 = _mm_unpackhi_epi8 (t1, z);
-    rl = _mm_add_epi32 (_mm_madd_epi16 (lo0, _mm_setr_epi32 (wtab[0][ix[i]],
-                wtab[0][ix[i + 1]], wtab[0][ix[i + 2]], wtab[0][ix[i + 3]])),
-        _mm_madd_epi16 (lo1, _mm_setr_epi32 (wtab[1][ix[i]],
-                wtab[1][ix[i + 1]], wtab[1][ix[i + 2]], wtab[1][ix[i + 3]])));
-    rh = _mm_add_epi32 (_mm_madd_epi16 (hi0, _mm_setr_epi32 (wtab[0][ix[i +
-                        4]], wtab[0][ix[i + 5]], wtab[0][ix[i + 6]],
-                wtab[0][ix[i + 7]])), _mm_madd_epi16 (hi1,
-            _mm_setr_epi32 (wtab[1][ix[i + 4]], wtab[1][ix[i + 5]],
-                wtab[1][ix[i + 6]], wtab[1][ix[i + 7]])));
+    w0l = gather_w (ix + i, &w1l);
+    w0h = gather_w (ix + i + 4, &w1h);
+    rl = _mm_add_epi32 (_mm_madd_epi16 (lo0, w0l), _mm_madd_epi16 (lo1, w1l));
+    rh = _mm_add_epi32 (_mm_madd_epi16 (hi0, w0h), _mm_madd_epi16 (hi1, w1h));
     rl = _mm_srli_epi32 (_mm_add_epi32 (rl, rnd), 10);
     rh = _mm_srli_epi32 (_mm_add_epi32 (rh, rnd), 10);
     rl = _mm_packs_epi32 (rl, rh);
