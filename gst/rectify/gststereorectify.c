@@ -26,7 +26,8 @@
  * for equidistant lenses) using #GstStereoRectify:alpha.
  *
  * A stereo frame carries both cameras side by side (left | right) or top
- * and bottom (left on top), see #GstStereoRectify:layout. Maps are built
+ * and bottom (left on top), see #GstStereoRectify:layout; caps with
+ * multiview-flags=right-view-first swap the two. Maps are built
  * once per caps or calibration change in a compact fixed-point form
  * (integer source pixel plus a 1/32-pixel bilinear weight index) and
  * applied by SIMD kernels whose bilinear output equals OpenCV's
@@ -506,6 +507,10 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
     self->n_views = 2;
   }
   self->layout_used = layout;
+  /* caps may say the right camera comes first (left half / top) */
+  self->right_first = self->n_views == 2 &&
+      (GST_VIDEO_INFO_MULTIVIEW_FLAGS (info) &
+      GST_VIDEO_MULTIVIEW_FLAGS_RIGHT_VIEW_FIRST);
 
   if (self->n_views == 2 && self->calib.n_cams != 2) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
@@ -548,10 +553,12 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
 
   off_x = (site & GST_VIDEO_CHROMA_SITE_H_COSITED) ? 0.0 : 0.5;
   off_y = (site & GST_VIDEO_CHROMA_SITE_V_COSITED) ? 0.0 : 0.5;
+  /* maps[v] is for frame region v (left half / top first) */
   for (v = 0; v < self->n_views; v++) {
-    if (mb_rect_build_map (&views[v], self->view_w, self->view_h, 1, 1, 0, 0,
+    const MbViewParams *cv = &views[self->right_first ? 1 - v : v];
+    if (mb_rect_build_map (cv, self->view_w, self->view_h, 1, 1, 0, 0,
             &self->maps[v][0]) != 0 || (subsampled &&
-            mb_rect_build_map (&views[v], self->view_w / 2, self->view_h / 2,
+            mb_rect_build_map (cv, self->view_w / 2, self->view_h / 2,
                 2, 2, off_x, off_y, &self->maps[v][1]) != 0)) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           ("Calibration '%s': cannot build the rectification map (singular "
@@ -559,13 +566,13 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
       free_maps (self);
       return FALSE;
     }
-    GST_DEBUG_OBJECT (self, "view %d: P = [%g %g %g; %g %g %g]", v,
-        views[v].P[0], views[v].P[1], views[v].P[2], views[v].P[3],
-        views[v].P[4], views[v].P[5]);
+    GST_DEBUG_OBJECT (self, "region %d: P = [%g %g %g; %g %g %g]", v,
+        cv->P[0], cv->P[1], cv->P[2], cv->P[3], cv->P[4], cv->P[5]);
   }
-  GST_INFO_OBJECT (self, "maps built: layout %s, %d view(s) of %dx%d, "
-      "kernel %s", layout_nick (layout), self->n_views, self->view_w,
-      self->view_h, mb_remap_impl ());
+  GST_INFO_OBJECT (self, "maps built: layout %s%s, %d view(s) of %dx%d, "
+      "kernel %s", layout_nick (layout), self->right_first ?
+      " (right view first)" : "", self->n_views, self->view_w, self->view_h,
+      mb_remap_impl ());
   self->maps_valid = TRUE;
   return TRUE;
 }
@@ -758,9 +765,19 @@ gst_stereo_rectify_transform_frame (GstVideoFilter * filter,
 
   if (n_threads > 1) {
     if (!self->pool || self->pool_threads != n_threads - 1) {
+      GError *gerr = NULL;
       free_pool (self);
       self->pool = g_thread_pool_new (job_func, NULL, n_threads - 1, TRUE,
-          NULL);
+          &gerr);
+      if (!self->pool) {
+        GST_WARNING_OBJECT (self, "cannot start %u threads (%s), remapping "
+            "in the streaming thread", n_threads - 1,
+            gerr ? gerr->message : "?");
+        g_clear_error (&gerr);
+        job.n_slices = 1;
+        run_slice (&job, 0);
+        return GST_FLOW_OK;
+      }
       self->pool_threads = n_threads - 1;
     }
     g_mutex_lock (&self->job_lock);

@@ -75,6 +75,7 @@ struct _GstStereoRectify
   GstStereoRectifyLayout layout_used;
   gint n_views;
   gint view_w, view_h;
+  gboolean right_first;         /* caps: right camera in region 0 */
   MbRemapMap maps[MB_RECTIFY_MAX_VIEWS][2];     /* [view][luma, chroma] */
   gboolean maps_valid;
 

@@ -340,6 +340,13 @@ def main():
           {"calibration": f["yaml_plumb"], "n-threads": 2}, ",chroma-site=jpeg")
     check("RGB side-by-side n-threads=0", "RGB", 2 * W, H, "side-by-side", v,
           {"calibration": f["yaml_plumb"], "n-threads": 0})
+    # caps say the right camera comes first: regions swap
+    check("BGRA side-by-side multiview-flags=right-view-first", "BGRA", 2 * W, H, "side-by-side", v[::-1],
+          {"calibration": f["yaml_plumb"]},
+          ",multiview-mode=side-by-side,multiview-flags=(GstVideoMultiviewFlagsSet)0x1:0xffffffff")
+    check("I420 top-bottom multiview-flags=right-view-first", "I420", W, 2 * H, "top-bottom", v[::-1],
+          {"calibration": f["yaml_plumb"]},
+          ",multiview-mode=top-bottom,multiview-flags=(GstVideoMultiviewFlagsSet)0x1:0xffffffff")
     K, D = cf.rig("plumb_bob")[0:2]
     check("RGB mono OpenCV YAML mono alpha=-1", "RGB", W, H, "mono", [("plumb_bob", K, D, np.eye(3), K)],
           {"calibration": f["cv_mono_yaml"]})
