@@ -23,7 +23,8 @@
 #     --duration S        seconds of audio (default 10; pulse: until Ctrl-C)
 #     --output auto       autovideosink + autoaudiosink (default)
 #     --output FILE.avi   JPEG video + PCM audio in an AVI file
-#     --output FILE.h5    video frames and audio chunks into HDF5 (/video, /audio)
+#     --output FILE.h5    video frames and audio chunks into HDF5 (/stream_0 =
+#                         video, /stream_1 = audio)
 #     --output fake       fakesinks (measuring)
 #     --fast              non-live, as fast as possible (sync=false, no
 #                         clocksync): for rendering to a file or benchmarks
@@ -131,7 +132,7 @@ case "$output" in
          aout="audioconvert ! queue ! mux.audio_0  avimux name=mux ! filesink location=$output" ;;
   *.h5) mb_require hdf5sink
         vout="out.sink_0"
-        aout="out.sink_1  hdf5sink name=out location=$output sink_0::path=/video sink_1::path=/audio" ;;
+        aout="out.sink_1  hdf5sink name=out location=$output" ;;
   *) mb_die "--output must be auto, fake, FILE.avi or FILE.h5" ;;
 esac
 

@@ -120,7 +120,7 @@ set -- "$@" hdf5sink name=sink location="$out"
 [ -n "$jpegq" ] && set -- "$@" jpeg-quality="$jpegq"
 i=0
 for pad in $(echo "$listing" | awk '{ print $3 }'); do
-  mb="membudget budget=convert max-size-bytes=$budget"
+  mb="membudget budget=convert budget-bytes=$budget"
   if [ -z "$noalign" ]; then
     set -- "$@" src."$pad" ! align.sink_$i align.src_$i ! $mb ! sink.sink_$i
   else

@@ -36,7 +36,7 @@ mb_require() {
   command -v gst-inspect-1.0 >/dev/null 2>&1 ||
     mb_die "gst-inspect-1.0 not found (install gstreamer1.0-tools: scripts/setup-deps)"
   for _e in "$@"; do
-    if ! gst-inspect-1.0 --exists "$_e" 2>/dev/null; then
+    if ! gst-inspect-1.0 --exists --atleast-version=0.0.0 "$_e" 2>/dev/null; then
       case "$_e" in
         rosbagsrc|hdf5sink|hdf5src|timealign|stereorectify|membudget)
           mb_die "element '$_e' is not available: build membound with it (make build, or meson setup build && meson compile -C build) and run from the checkout, or set MB_BUILD=<build dir> or GST_PLUGIN_PATH" ;;

@@ -29,8 +29,13 @@
 #                         own camera_info (--left-calibration/
 #                         --right-calibration, default pipelines/calib/
 #                         left.yaml and right.yaml) and paired by timealign
-#                         (nearest frame within 10 ms, else the pair is
-#                         dropped), stored as /left and /right
+#                         (nearest frame within half a frame period — two
+#                         free-running cameras are out of phase by up to a
+#                         period — else the pair is dropped; a pair is
+#                         decided at most 500 ms after
+#                         its time: timealign latency, which must cover the
+#                         frames the membudgets may hold), stored as /stream_0 (left) and
+#                         /stream_1 (right)
 #     --jetson            the Jetson variant (see below; needs NVIDIA's plugins)
 #     --print             print the gst-launch-1.0 command instead of running
 #
@@ -38,7 +43,11 @@
 #   pipelines/record-stereo.sh --dry-run /tmp/rec.h5
 #   pipelines/record-stereo.sh --device /dev/video2 --quality 90 ~/rec/session1.h5
 #   pipelines/record-stereo.sh --dry-run --two-devices a b /tmp/rec2.h5
-#   /usr/bin/python3 -c "import h5py; f = h5py.File('/tmp/rec.h5'); print(f['/stereo/data'].shape)"
+#   /usr/bin/python3 -c "import h5py; f = h5py.File('/tmp/rec.h5'); print(f['/stream_0/data'].shape)"
+#
+# Streams are stored as /stream_0 (and /stream_1): hdf5sink's pad property
+# `path` cannot be set from a gst-launch-1.0 line; an application sets it on
+# the requested pad (docs/examples/record.py stores /stereo).
 #
 # Stopping: Ctrl-C sends EOS (gst-launch-1.0 -e), hdf5sink finalizes the file.
 #
@@ -50,7 +59,7 @@
 # Jetson variant (nvarguscamerasrc or nvv4l2camerasrc, hardware JPEG):
 #   nvarguscamerasrc sensor-id=0 ! 'video/x-raw(memory:NVMM),width=2560,height=720,framerate=30/1'
 #     ! nvvidconv ! video/x-raw,format=NV12        (to system memory: stereorectify takes NV12)
-#     ! membudget max-size-buffers=8 policy=drop-oldest
+#     ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest
 #     ! stereorectify calibration=stereo.yml
 #     ! nvvidconv ! 'video/x-raw(memory:NVMM),format=I420' ! nvjpegenc quality=85
 #     ! hdf5sink location=rec.h5 flush-interval=1000000000
@@ -128,8 +137,8 @@ if [ -n "$jetson" ]; then
   set -- nvarguscamerasrc sensor-id=0 $nb \
     ! "video/x-raw(memory:NVMM),width=$w,height=$h,framerate=$fps/1" \
     ! nvvidconv ! video/x-raw,format=NV12 \
-    ! membudget max-size-buffers=8 policy=drop-oldest \
-    ! stereorectify calibration="$calib" \
+    ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+    ! stereorectify layout=side-by-side calibration="$calib" \
     ! nvvidconv ! "video/x-raw(memory:NVMM),format=I420" ! nvjpegenc quality="$quality" \
     ! hdf5sink location="$out" $flush
 elif [ -n "$two" ]; then
@@ -137,12 +146,12 @@ elif [ -n "$two" ]; then
   [ -n "$dry" ] || mb_require v4l2src
   fmt=RGBx
   # shellcheck disable=SC2046,SC2086
-  set -- timealign name=align reference=sink_0 tolerance=10000000 \
+  tol=$((500000000 / fps))
+  set -- timealign name=align reference=sink_0 tolerance=$tol latency=500000000 \
     hdf5sink name=sink location="$out" jpeg-quality="$quality" $flush \
-      sink_0::path=/left sink_1::path=/right \
-    $(source_of "$left" $fmt) ! membudget max-size-buffers=8 policy=drop-oldest \
+    $(source_of "$left" $fmt) ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=mono calibration="$lcalib" ! align.sink_0 \
-    $(source_of "$right" $fmt) ! membudget max-size-buffers=8 policy=drop-oldest \
+    $(source_of "$right" $fmt) ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=mono calibration="$rcalib" ! align.sink_1 \
     align.src_0 ! sink.sink_0 \
     align.src_1 ! sink.sink_1
@@ -153,16 +162,16 @@ else
     mb_require jpegenc
     # shellcheck disable=SC2046,SC2086
     set -- $(source_of "$device" I420) \
-      ! membudget max-size-buffers=8 policy=drop-oldest \
-      ! stereorectify calibration="$calib" \
+      ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+      ! stereorectify layout=side-by-side calibration="$calib" \
       ! jpegenc quality="$quality" \
-      ! hdf5sink location="$out" $flush sink_0::path=/stereo
+      ! hdf5sink location="$out" $flush
   else
     # shellcheck disable=SC2046,SC2086
     set -- $(source_of "$device" RGBx) \
-      ! membudget max-size-buffers=8 policy=drop-oldest \
-      ! stereorectify calibration="$calib" \
-      ! hdf5sink location="$out" jpeg-quality="$quality" $flush sink_0::path=/stereo
+      ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+      ! stereorectify layout=side-by-side calibration="$calib" \
+      ! hdf5sink location="$out" jpeg-quality="$quality" $flush
   fi
 fi
 

@@ -33,7 +33,7 @@ def main():
     e2e.check(r.rc == 0, 'avatar.sh --fast --output FILE.h5', r)
     e2e.check(r.maxrss_mb < RSS_BOUND_MB, 'peak RSS %.1f MB < %d MB' % (r.maxrss_mb, RSS_BOUND_MB), r)
     with h5py.File(out, 'r') as f:
-        v, a = f['video'], f['audio']
+        v, a = f['stream_0'], f['stream_1']
         nv, na = len(v['timestamp']), len(a['timestamp'])
         e2e.check(na == 200, '200 audio chunks of 40 ms (got %d)' % na)
         e2e.check(nv == na, 'one video frame per audio chunk (%d vs %d)' % (nv, na))

@@ -20,15 +20,21 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 SCRIPT = os.path.join(e2e.SRC, 'pipelines', 'record-stereo.sh')
-FRAMES = 45
+FRAMES = 30
 RSS_BOUND_MB = 200
 
 
 def check_stream(path, group, w, h, n):
+    """n: exact row count, or None for "at least half of FRAMES" (a live
+    recorder on a loaded 2-core machine drops frames, counted, rather than
+    queueing them without bound)."""
     with h5py.File(path, 'r') as f:
         e2e.check(group in f, '%s in %s (%s)' % (group, path, list(f.keys())))
         g = f[group]
         data, ts = g['data'], np.asarray(g['timestamp'])
+        if n is None:
+            n = len(data)
+            e2e.check(FRAMES // 2 <= n <= FRAMES, '%s: %d of %d frames recorded' % (group, n, FRAMES))
         e2e.check(len(data) == n and len(ts) == n, '%s: %d rows (got %d)' % (group, n, len(data)))
         e2e.check(np.all(np.diff(ts) > 0), '%s: timestamps increase' % group)
         for i in (0, n // 2, n - 1):
@@ -36,7 +42,7 @@ def check_stream(path, group, w, h, n):
             e2e.check(img is not None and img.shape == (h, w, 3),
                       '%s[%d] decodes to %dx%d (got %s)' % (group, i, w, h,
                                                             None if img is None else img.shape))
-        return ts
+        return ts, n
 
 
 def main():
@@ -47,20 +53,17 @@ def main():
                     timeout=60)
         e2e.check(r.rc == 0, 'record-stereo.sh --dry-run --encoder %s' % enc, r)
         e2e.check(r.maxrss_mb < RSS_BOUND_MB, 'peak RSS %.1f MB < %d MB' % (r.maxrss_mb, RSS_BOUND_MB), r)
-        check_stream(out, 'stereo', 2560, 720, FRAMES)
-        e2e.ok('--encoder %s: %d frames of 2560x720 in %.1f s, peak RSS %.1f MB'
-               % (enc, FRAMES, r.wall, r.maxrss_mb))
+        _, n = check_stream(out, 'stream_0', 2560, 720, None)
+        e2e.ok('--encoder %s: %d of %d frames of 2560x720 in %.1f s, peak RSS %.1f MB'
+               % (enc, n, FRAMES, r.wall, r.maxrss_mb))
 
     e2e.require('timealign')
     out = os.path.join(d, 'rec-two.h5')
     r = e2e.run(['sh', SCRIPT, '--dry-run', '--frames', str(FRAMES), '--two-devices', 'L', 'R', out],
                 timeout=60)
     e2e.check(r.rc == 0, 'record-stereo.sh --dry-run --two-devices', r)
-    with h5py.File(out, 'r') as f:
-        n = len(f['left/data'])
-    e2e.check(FRAMES - 3 <= n <= FRAMES, 'two devices: %d of %d pairs kept' % (n, FRAMES))
-    tl = check_stream(out, 'left', 1280, 720, n)
-    tr = check_stream(out, 'right', 1280, 720, n)
+    tl, n = check_stream(out, 'stream_0', 1280, 720, None)
+    tr, _ = check_stream(out, 'stream_1', 1280, 720, n)
     e2e.check(np.array_equal(tl, tr), 'left and right rows share their aligned timestamps')
     e2e.ok('two devices: %d pairs, peak RSS %.1f MB' % (n, r.maxrss_mb))
     e2e.cleanup(d)
