@@ -117,7 +117,7 @@ input_clear (MbAlign * a, Input * in)
     in->n--;
   }
   in->head = 0;
-  if (in->has_last)
+  if (in->last_data)
     release (a, in->last_data);
   in->has_last = 0;
   in->last_data = NULL;
@@ -603,9 +603,12 @@ set_last (MbAlign * a, Input * in, const Item * it)
 {
   if (in->has_last && in->last_seq == it->seq)
     return;
-  if (in->has_last)
+  if (in->last_data)
     release (a, in->last_data);
-  in->last_data = take_ref (a, it->data);
+  /* only the hold policy needs the item itself later; the others only
+   * remember which item it was (so the caller may own the only reference) */
+  in->last_data = in->policy == MB_ALIGN_POLICY_HOLD ?
+      take_ref (a, it->data) : NULL;
   in->last_ts = it->ts;
   in->last_seq = it->seq;
   in->has_last = 1;
@@ -724,7 +727,7 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
       } else if (s->found) {
         Item it = W (in, s->k);
         emit_item (a, in, &it, T, slot);
-      } else if (in->policy == MB_ALIGN_POLICY_HOLD && in->has_last) {
+      } else if (in->policy == MB_ALIGN_POLICY_HOLD && in->last_data) {
         slot->kind = MB_ALIGN_SLOT_ITEM;
         slot->data = take_ref (a, in->last_data);
         slot->ts = in->last_ts;

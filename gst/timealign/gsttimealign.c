@@ -160,6 +160,7 @@ struct _GstTimeAlign
   MbAlign *core;
   GPtrArray *pads;              /* GstTimeAlignPad * by id, NULL = free */
   GstFlowCombiner *flow;
+  GArray *outs;                 /* OutItems being pushed (push_lock) */
 
   /* properties */
   gchar *reference;
@@ -318,29 +319,71 @@ resolve_reference (GstTimeAlign * self)
 /* One output of a tick, built under the lock, pushed outside it. */
 typedef struct
 {
-  GstPad *srcpad;
+  GstPad *srcpad;               /* no ref: pads are released under push_lock */
   GstBuffer *buffer;
   GstEvent *event;
+  GstFlowReturn flow;
 } OutItem;
 
 static void
 out_item_clear (OutItem * o)
 {
-  gst_clear_object (&o->srcpad);
   gst_clear_buffer (&o->buffer);
   gst_clear_event (&o->event);
 }
 
+/* Our metas share the static caps pointer: compare pointers first, caps
+ * only for metas that other code created with its own caps object. */
 static gboolean
-drop_time_metas (GstBuffer * buf, GstMeta ** meta, gpointer user_data)
+is_caps (GstCaps * have, GstCaps * want)
 {
-  if ((*meta)->info->api == GST_REFERENCE_TIMESTAMP_META_API_TYPE) {
-    GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) * meta;
-    if (gst_caps_is_equal (rm->reference, mb_unix_time_caps ()) ||
-        gst_caps_is_equal (rm->reference, mb_source_time_caps ()))
-      *meta = NULL;
+  return have == want || gst_caps_is_equal (have, want);
+}
+
+/* Sets the tick time and the source time on a writable buffer, reusing the
+ * time metas it carries (no allocation in the common case). */
+static void
+set_time_metas (GstBuffer * buf, guint64 tick_unix, guint64 src_unix)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  gboolean have_tick = FALSE, have_src = FALSE;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_REFERENCE_TIMESTAMP_META_API_TYPE))) {
+    GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) m;
+    if (!have_tick && is_caps (rm->reference, mb_unix_time_caps ())) {
+      rm->timestamp = tick_unix;
+      rm->duration = GST_CLOCK_TIME_NONE;
+      have_tick = TRUE;
+    } else if (!have_src && is_caps (rm->reference, mb_source_time_caps ())) {
+      rm->timestamp = src_unix;
+      rm->duration = GST_CLOCK_TIME_NONE;
+      have_src = TRUE;
+    }
   }
-  return TRUE;
+  if (!have_tick)
+    mb_buffer_add_unix_time (buf, tick_unix);
+  if (!have_src)
+    mb_buffer_add_source_time (buf, src_unix);
+}
+
+static gboolean
+get_unix_time (GstBuffer * buf, guint64 * ns)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_REFERENCE_TIMESTAMP_META_API_TYPE))) {
+    GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) m;
+    if (is_caps (rm->reference, mb_unix_time_caps ()) &&
+        GST_CLOCK_TIME_IS_VALID (rm->timestamp)) {
+      *ns = rm->timestamp;
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 /* with self->lock */
@@ -349,7 +392,7 @@ source_time (GstTimeAlign * self, GstBuffer * buf, gint64 rt)
 {
   guint64 unix_ns;
 
-  if (mb_buffer_get_unix_time (buf, &unix_ns))
+  if (get_unix_time (buf, &unix_ns))
     return unix_ns;
   return (guint64) (rt + self->unix_offset);
 }
@@ -417,7 +460,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
     self->have_unix_offset = TRUE;
   }
   if (ref >= 0 && (gsize) ref < tick->n_slots && tick->slots[ref].data &&
-      mb_buffer_get_unix_time (tick->slots[ref].data, &unix_ns))
+      get_unix_time (tick->slots[ref].data, &unix_ns))
     tick_unix = unix_ns;
   else
     tick_unix = (guint64) (tick->ts + self->unix_offset);
@@ -428,9 +471,10 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   for (i = 0; i < tick->n_slots; i++) {
     MbAlignSlot *s = &tick->slots[i];
     GstTimeAlignPad *tp = pad_by_id (self, (gint) i);
-    OutItem o = { NULL, NULL, NULL };
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK };
     GstBuffer *src = NULL, *out = NULL;
     gint64 src_rt = s->ts;
+    guint64 src_unix = 0;
 
     if (tp == NULL || s->kind == MB_ALIGN_SLOT_NONE)
       continue;
@@ -452,23 +496,29 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
         out = gst_buffer_copy (src);
       }
     } else {
+      /* zero-copy when nothing else holds the buffer (the reference's, or
+       * an input's buffer the windows no longer need); else a shallow copy
+       * sharing the memory */
       src = s->data;
-      out = gst_buffer_copy (src);
+      src_unix = source_time (self, src, src_rt);
+      s->data = NULL;
+      out = gst_buffer_make_writable (src);
+      src = NULL;
     }
     if (out) {
-      gst_buffer_foreach_meta (out, drop_time_metas, NULL);
+      if (src)
+        src_unix = source_time (self, src, src_rt);
       GST_BUFFER_PTS (out) = tick->ts;
       GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
       GST_BUFFER_DURATION (out) = duration;
-      mb_buffer_add_unix_time (out, tick_unix);
-      mb_buffer_add_source_time (out, source_time (self, src, src_rt));
+      set_time_metas (out, tick_unix, src_unix);
       if (s->repeated)
         GST_BUFFER_FLAG_SET (out, MB_BUFFER_FLAG_REPEATED);
       else
         GST_BUFFER_FLAG_UNSET (out, MB_BUFFER_FLAG_REPEATED);
       o.buffer = out;
     }
-    o.srcpad = gst_object_ref (tp->srcpad);
+    o.srcpad = tp->srcpad;
     g_array_append_val (outs, o);
   }
   mb_align_tick_clear (self->core, tick);
@@ -574,18 +624,22 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
       gst_pad_push_event (o->srcpad, ev);
     }
     if (o->buffer) {
-      GstFlowReturn r = gst_pad_push (o->srcpad, o->buffer);
+      o->flow = gst_pad_push (o->srcpad, o->buffer);
       o->buffer = NULL;
-      g_mutex_lock (&self->lock);
-      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, r);
-      g_mutex_unlock (&self->lock);
     } else if (o->event) {
       gst_pad_push_event (o->srcpad, o->event);
       o->event = NULL;
     }
-    out_item_clear (o);
   }
-  g_array_set_size (outs, 0);
+  if (outs->len) {
+    g_mutex_lock (&self->lock);
+    for (i = 0; i < outs->len; i++) {
+      OutItem *o = &g_array_index (outs, OutItem, i);
+      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, o->flow);
+    }
+    g_mutex_unlock (&self->lock);
+    g_array_set_size (outs, 0);
+  }
 
   if (done) {
     g_mutex_lock (&self->lock);
@@ -743,19 +797,22 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
 
-  g_mutex_lock (&self->lock);
-  tp->thread = g_thread_self ();
-  if (mb_align_window_len (self->core, tp->id) >= self->max_window)
-    wait_for_room (self, tp);
-  g_mutex_unlock (&self->lock);
-
-  outs = new_outs ();
   g_mutex_lock (&self->push_lock);
   g_mutex_lock (&self->lock);
+  outs = self->outs;
+  tp->thread = g_thread_self ();
+  if (!tp->flushing &&
+      mb_align_window_len (self->core, tp->id) >= self->max_window) {
+    /* never wait holding push_lock: the input we wait for needs it */
+    g_mutex_unlock (&self->push_lock);
+    wait_for_room (self, tp);
+    g_mutex_unlock (&self->lock);
+    g_mutex_lock (&self->push_lock);
+    g_mutex_lock (&self->lock);
+  }
   if (tp->flushing) {
     g_mutex_unlock (&self->lock);
     g_mutex_unlock (&self->push_lock);
-    g_array_free (outs, TRUE);
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
@@ -766,7 +823,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
      * (see docs/timealign.md). */
     g_mutex_unlock (&self->lock);
     g_mutex_unlock (&self->push_lock);
-    g_array_free (outs, TRUE);
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
@@ -776,11 +832,10 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         GST_TIME_ARGS (ts));
     g_mutex_unlock (&self->lock);
     g_mutex_unlock (&self->push_lock);
-    g_array_free (outs, TRUE);
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  if (!self->have_unix_offset && mb_buffer_get_unix_time (buf, &unix_ns)) {
+  if (!self->have_unix_offset && get_unix_time (buf, &unix_ns)) {
     self->unix_offset = (gint64) unix_ns - (gint64) rt;
     self->have_unix_offset = TRUE;
   }
@@ -811,7 +866,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   ret = push_outputs (self, outs, done);
   g_mutex_unlock (&self->push_lock);
-  g_array_free (outs, TRUE);
 
   /* this input's own status goes first */
   GST_OBJECT_LOCK (pad);
@@ -930,18 +984,16 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return ret;
     }
     case GST_EVENT_EOS:{
-      GArray *outs = new_outs ();
       gboolean done = FALSE;
 
       g_mutex_lock (&self->push_lock);
       g_mutex_lock (&self->lock);
       mb_align_set_eos (self->core, tp->id);
-      process (self, outs, &done);
+      process (self, self->outs, &done);
       wake_timer (self);
       g_mutex_unlock (&self->lock);
-      push_outputs (self, outs, done);
+      push_outputs (self, self->outs, done);
       g_mutex_unlock (&self->push_lock);
-      g_array_free (outs, TRUE);
       gst_event_unref (event);
       return TRUE;
     }
@@ -1227,7 +1279,7 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   GstTimeAlign *self = GST_TIME_ALIGN (element);
   GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
   GstPad *srcpad;
-  GArray *outs = new_outs ();
+  GArray *outs = self->outs;
   gboolean done = FALSE;
 
   g_mutex_lock (&self->push_lock);
@@ -1244,7 +1296,6 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   g_mutex_unlock (&self->lock);
   push_outputs (self, outs, done);
   g_mutex_unlock (&self->push_lock);
-  g_array_free (outs, TRUE);
 
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
@@ -1413,6 +1464,7 @@ gst_time_align_finalize (GObject * object)
   mb_align_free (self->core);
   g_ptr_array_free (self->pads, TRUE);
   gst_flow_combiner_free (self->flow);
+  g_array_free (self->outs, TRUE);
   g_free (self->reference);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->push_lock);
@@ -1507,6 +1559,7 @@ gst_time_align_init (GstTimeAlign * self)
   self->core = mb_align_new (core_ref, core_unref, self);
   self->pads = g_ptr_array_new ();
   self->flow = gst_flow_combiner_new ();
+  self->outs = new_outs ();
   self->reference = g_strdup (DEFAULT_REFERENCE);
   self->rate_n = DEFAULT_RATE_N;
   self->rate_d = DEFAULT_RATE_D;
