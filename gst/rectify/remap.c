@@ -19,6 +19,9 @@
 #if defined(__SSE2__) && !defined(MB_REMAP_NO_SIMD)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
+#elif (defined(__ARM_NEON) || defined(__ARM_NEON__)) && !defined(MB_REMAP_NO_SIMD)
+#include <arm_neon.h>
+#define HAVE_NEON 1
 #endif
 
 /* (w00 | w01 << 16) and (w10 | w11 << 16) for each 1/32 fraction index; the
@@ -77,8 +80,10 @@ mb_remap_map_free (MbRemapMap * m)
 const char *
 mb_remap_impl (void)
 {
-#ifdef HAVE_SSE2
+#if defined(HAVE_SSE2)
   return "sse2";
+#elif defined(HAVE_NEON)
+  return "neon";
 #else
   return "c";
 #endif
@@ -386,6 +391,149 @@ lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
 }
 #endif
 
+/* ------------------------------------------------------------- NEON */
+
+#ifdef HAVE_NEON
+/* Separable form of the same weights (exact): h = p0 (32 - fx) + p1 fx
+ * fits 16 bits, out = (h0 (32 - fy) + h1 fy + 512) >> 10. */
+static inline uint8x8_t
+neon_vert (uint16x4_t h0, uint16x4_t h1, unsigned fy)
+{
+  uint32x4_t acc = vmull_n_u16 (h0, (uint16_t) (32 - fy));
+  acc = vmlal_n_u16 (acc, h1, (uint16_t) fy);
+  return vqmovn_u16 (vcombine_u16 (vrshrn_n_u32 (acc, 10), vdup_n_u16 (0)));
+}
+
+static inline void
+store_u32 (uint8_t * d, uint8x8_t v)
+{
+  uint32_t x = vget_lane_u32 (vreinterpret_u32_u8 (v), 0);
+  memcpy (d, &x, 4);
+}
+
+/* 4 bytes per pixel: p00|p01 and p10|p11 are 8 contiguous bytes each. */
+static void
+lin_run_neon_4 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  int i;
+  for (i = 0; i < n; i++) {
+    const uint8_t *p = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 4;
+    unsigned fx = ix[i] & 31, fy = ix[i] >> 5;
+    uint16x8_t a = vmovl_u8 (vld1_u8 (p)), b = vmovl_u8 (vld1_u8 (p + ss));
+    uint16x4_t h0 = vmla_n_u16 (vmul_n_u16 (vget_low_u16 (a),
+            (uint16_t) (32 - fx)), vget_high_u16 (a), (uint16_t) fx);
+    uint16x4_t h1 = vmla_n_u16 (vmul_n_u16 (vget_low_u16 (b),
+            (uint16_t) (32 - fx)), vget_high_u16 (b), (uint16_t) fx);
+    store_u32 (d + i * 4, neon_vert (h0, h1, fy));
+  }
+}
+
+/* 3 bytes per pixel: 8-byte loads at p00 (the caller keeps sx + 2 inside
+ * the row), 4-byte stores except for the run's last pixel. */
+static void
+lin_run_neon_3 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  int i;
+  for (i = 0; i + 1 < n; i++) {
+    const uint8_t *p = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 3;
+    unsigned fx = ix[i] & 31, fy = ix[i] >> 5;
+    uint16x8_t a = vmovl_u8 (vld1_u8 (p)), b = vmovl_u8 (vld1_u8 (p + ss));
+    /* lanes 0..3 = r0 g0 b0 r1, lanes 3..6 = r1 g1 b1 . */
+    uint16x4_t h0 = vmla_n_u16 (vmul_n_u16 (vget_low_u16 (a),
+            (uint16_t) (32 - fx)), vget_low_u16 (vextq_u16 (a, a, 3)),
+        (uint16_t) fx);
+    uint16x4_t h1 = vmla_n_u16 (vmul_n_u16 (vget_low_u16 (b),
+            (uint16_t) (32 - fx)), vget_low_u16 (vextq_u16 (b, b, 3)),
+        (uint16_t) fx);
+    store_u32 (d + i * 3, neon_vert (h0, h1, fy));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 3, xy + 2 * i, ix + i, d + i * 3, n - i);
+}
+
+/* 2 bytes per pixel (NV12 UV): 4-byte lane loads. */
+static void
+lin_run_neon_2 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  int i;
+  for (i = 0; i + 1 < n; i++) {
+    const uint8_t *p = s + (ptrdiff_t) xy[2 * i + 1] * ss + xy[2 * i] * 2;
+    unsigned fx = ix[i] & 31, fy = ix[i] >> 5;
+    uint32_t r0, r1;
+    uint16x4_t a, b, h0, h1;
+    memcpy (&r0, p, 4);
+    memcpy (&r1, p + ss, 4);
+    a = vget_low_u16 (vmovl_u8 (vreinterpret_u8_u32 (vdup_n_u32 (r0))));
+    b = vget_low_u16 (vmovl_u8 (vreinterpret_u8_u32 (vdup_n_u32 (r1))));
+    /* lanes u0 v0 u1 v1 -> p01 = lanes 2, 3 */
+    h0 = vmla_n_u16 (vmul_n_u16 (a, (uint16_t) (32 - fx)), vext_u16 (a, a, 2),
+        (uint16_t) fx);
+    h1 = vmla_n_u16 (vmul_n_u16 (b, (uint16_t) (32 - fx)), vext_u16 (b, b, 2),
+        (uint16_t) fx);
+    {
+      uint8x8_t r = neon_vert (h0, h1, fy);
+      uint16_t x = vget_lane_u16 (vreinterpret_u16_u8 (r), 0);
+      memcpy (d + i * 2, &x, 2);
+    }
+  }
+  if (i < n)
+    lin_run_c (s, ss, 2, xy + 2 * i, ix + i, d + i * 2, n - i);
+}
+
+/* 1 byte per pixel: 8 pixels per step, weights computed in vectors. */
+static void
+lin_run_neon_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n)
+{
+  const uint16x8_t m31 = vdupq_n_u16 (31), k32 = vdupq_n_u16 (32);
+  int i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    uint16x8_t t0 = vdupq_n_u16 (0), t1 = vdupq_n_u16 (0);
+    uint16x8_t idx = vld1q_u16 (ix + i);
+    uint16x8_t fx = vandq_u16 (idx, m31), fy = vshrq_n_u16 (idx, 5);
+    uint16x8_t p00, p01, p10, p11, h0, h1;
+    uint32x4_t lo, hi;
+    uint16_t v;
+#define TAP(k) do { \
+      const uint8_t *p = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + \
+          xy[2 * (i + k)]; \
+      memcpy (&v, p, 2); \
+      t0 = vsetq_lane_u16 (v, t0, k); \
+      memcpy (&v, p + ss, 2); \
+      t1 = vsetq_lane_u16 (v, t1, k); \
+    } while (0)
+    TAP (0);
+    TAP (1);
+    TAP (2);
+    TAP (3);
+    TAP (4);
+    TAP (5);
+    TAP (6);
+    TAP (7);
+#undef TAP
+    /* low byte of each lane = left tap, high byte = right tap */
+    p00 = vandq_u16 (t0, vdupq_n_u16 (0xff));
+    p01 = vshrq_n_u16 (t0, 8);
+    p10 = vandq_u16 (t1, vdupq_n_u16 (0xff));
+    p11 = vshrq_n_u16 (t1, 8);
+    h0 = vmlaq_u16 (vmulq_u16 (p00, vsubq_u16 (k32, fx)), p01, fx);
+    h1 = vmlaq_u16 (vmulq_u16 (p10, vsubq_u16 (k32, fx)), p11, fx);
+    lo = vmull_u16 (vget_low_u16 (h0), vget_low_u16 (vsubq_u16 (k32, fy)));
+    lo = vmlal_u16 (lo, vget_low_u16 (h1), vget_low_u16 (fy));
+    hi = vmull_u16 (vget_high_u16 (h0), vget_high_u16 (vsubq_u16 (k32, fy)));
+    hi = vmlal_u16 (hi, vget_high_u16 (h1), vget_high_u16 (fy));
+    vst1_u8 (d + i, vqmovn_u16 (vcombine_u16 (vrshrn_n_u32 (lo, 10),
+                vrshrn_n_u32 (hi, 10))));
+  }
+  if (i < n)
+    lin_run_c (s, ss, 1, xy + 2 * i, ix + i, d + i, n - i);
+}
+#endif
+
 /* ----------------------------------------------------------- drivers */
 
 static void
@@ -408,6 +556,15 @@ remap_linear (const MbPlane * src, MbPlane * dst, int cn,
       lin_run_sse2_2, lin_run_sse2_3, lin_run_sse2_4
     };
     run = s_funcs[cn];
+    if (cn == 3)
+      margin = 2;
+  }
+#elif defined(HAVE_NEON)
+  if (use_simd) {
+    static const LinRunFunc n_funcs[5] = { NULL, lin_run_neon_1,
+      lin_run_neon_2, lin_run_neon_3, lin_run_neon_4
+    };
+    run = n_funcs[cn];
     if (cn == 3)
       margin = 2;
   }
