@@ -289,10 +289,15 @@ open_locked (MbH5Reader * r, const char *path)
     H5Tclose (base);
   } else if (cls == H5T_INTEGER && r->rank >= 2 && r->rank <= MB_H5R_MAX_RANK
       && (H5Tget_size (ftype) == 1 || H5Tget_size (ftype) == 2)) {
+    int is_signed = H5Tget_sign (ftype) == H5T_SGN_2;
     r->kind = MB_H5R_FRAMES;
     r->sample_bytes = H5Tget_size (ftype);
-    r->memtype = H5Tcopy (ftype);
-    H5Tset_order (r->memtype, H5T_ORDER_LE);
+    /* a predefined type equal to the stored one when it is little endian:
+     * HDF5 then reads without a conversion pass */
+    if (r->sample_bytes == 1)
+      r->memtype = H5Tcopy (is_signed ? H5T_STD_I8LE : H5T_STD_U8LE);
+    else
+      r->memtype = H5Tcopy (is_signed ? H5T_STD_I16LE : H5T_STD_U16LE);
     r->frame_bytes = r->sample_bytes;
     for (i = 1; i < r->rank; i++)
       r->frame_bytes *= r->dims[i];
@@ -526,17 +531,21 @@ static hid_t
 row_space (hid_t d, uint64_t start, uint64_t n)
 {
   hid_t s = H5Dget_space (d);
-  hsize_t off[MB_H5R_MAX_RANK] = { 0 }, cnt[MB_H5R_MAX_RANK];
-  int rank = H5Sget_simple_extent_ndims (s);
+  hsize_t off[MB_H5R_MAX_RANK] = { 0 }, one[MB_H5R_MAX_RANK],
+      block[MB_H5R_MAX_RANK];
+  int rank = H5Sget_simple_extent_ndims (s), i;
 
   if (rank < 1 || rank > MB_H5R_MAX_RANK) {
     H5Sclose (s);
     return -1;
   }
-  H5Sget_simple_extent_dims (s, cnt, NULL);
+  H5Sget_simple_extent_dims (s, block, NULL);
+  for (i = 0; i < rank; i++)
+    one[i] = 1;
   off[0] = start;
-  cnt[0] = n;
-  if (H5Sselect_hyperslab (s, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0) {
+  block[0] = n;
+  /* one block (not n x W x ... blocks of one element): HDF5's fast path */
+  if (H5Sselect_hyperslab (s, H5S_SELECT_SET, off, NULL, one, block) < 0) {
     H5Sclose (s);
     return -1;
   }
@@ -594,7 +603,6 @@ int
 mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst)
 {
   hid_t fs, ms;
-  hsize_t cnt;
   herr_t st = -1;
 
   if (r->kind != MB_H5R_FRAMES || row >= r->rows) {
@@ -602,11 +610,17 @@ mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst)
         r->file_name, (unsigned long long) row, r->data_path);
     return -1;
   }
-  cnt = r->frame_bytes / r->sample_bytes;
   mb_h5_lock ();
   H5E_BEGIN_TRY {
+    hsize_t mdims[MB_H5R_MAX_RANK];
+    int i;
+
+    /* memory space shaped like the row: same rank, no reshaping pass */
+    mdims[0] = 1;
+    for (i = 1; i < r->rank; i++)
+      mdims[i] = r->dims[i];
     fs = row_space (r->dset, row, 1);
-    ms = H5Screate_simple (1, &cnt, NULL);
+    ms = H5Screate_simple (r->rank, mdims, NULL);
     if (fs >= 0 && ms >= 0)
       st = H5Dread (r->dset, r->memtype, ms, fs, H5P_DEFAULT, dst);
     if (st < 0)
