@@ -36,9 +36,11 @@
  * The element never blocks one input while waiting for another, so it works
  * when one streaming thread feeds every input (rosbagsrc): each input keeps
  * a window of buffers, bounded by `max-window`, and a tick is decided as
- * soon as the time order allows. A full window forces the oldest pending
- * tick with the data at hand, or, with no tick pending, drops the window's
- * oldest buffer (counted in the pad's `overflow`). In a live pipeline a tick
+ * soon as the time order allows. When a window is full, the chain waits if
+ * the inputs the oldest tick needs are fed by other threads; if one of them
+ * is fed by the same thread, it forces that tick with the data at hand, or,
+ * with no tick pending, drops the window's oldest buffer (counted in the
+ * pad's `overflow`). See docs/timealign.md. In a live pipeline a tick
  * is decided at the latest `latency` after its running time (plus upstream
  * latency). Like a demuxer's outputs, branches that end in sinks which
  * preroll need a `queue` each.
@@ -52,11 +54,12 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 timealign name=a \
- *   audiotestsrc num-buffers=100 ! audio/x-raw,rate=48000 ! a.sink_0 \
+ *   audiotestsrc num-buffers=100 samplesperbuffer=480 ! audio/x-raw,rate=48000 ! a.sink_0 \
  *   videotestsrc num-buffers=100 ! video/x-raw,framerate=30/1 ! a.sink_1 \
  *   a.src_0 ! queue ! fakesink  a.src_1 ! queue ! fakesink
- * ]| Aligns audio buffers to video frames... the other way round: each audio
- * buffer (the reference, sink_0) gets the nearest video frame within 20 ms.
+ * ]| Each 10 ms audio buffer (sink_0, the reference) gets the nearest video
+ * frame within the default 20 ms tolerance; a frame is sent again (flagged
+ * repeated) for the ticks it is nearest to.
  * |[
  * gst-launch-1.0 -e rosbagsrc location=run.bag name=b timealign name=a \
  *   reference=/camera/image_raw sink_1::policy=hold \
@@ -1516,8 +1519,9 @@ gst_time_align_class_init (GstTimeAlignClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_WINDOW,
       g_param_spec_uint ("max-window", "Max window",
-          "Most buffers kept per input (>= 2); a full window forces the "
-          "oldest pending tick, or drops its oldest buffer", 2, 1 << 20,
+          "Most buffers kept per input (>= 2). When full: wait if the "
+          "inputs the oldest tick needs are fed by other threads, else force "
+          "that tick, else drop the oldest buffer", 2, 1 << 20,
           DEFAULT_MAX_WINDOW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_TICKS_OUT,
