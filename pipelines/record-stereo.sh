@@ -51,7 +51,7 @@
 #
 # Stopping: Ctrl-C sends EOS (gst-launch-1.0 -e), hdf5sink finalizes the file.
 #
-# Memory: the membudget after the camera holds at most 8 frames and drops the
+# Memory: the membudget after the camera holds at most 4 frames and drops the
 # oldest when rectification or the disk falls behind (each drop is counted and
 # posted as QoS); hdf5sink's queue is bounded (max-queue-bytes) and the JPEG
 # encoders reuse their buffers. Nothing grows with the recording's length.
@@ -59,7 +59,7 @@
 # Jetson variant (nvarguscamerasrc or nvv4l2camerasrc, hardware JPEG):
 #   nvarguscamerasrc sensor-id=0 ! 'video/x-raw(memory:NVMM),width=2560,height=720,framerate=30/1'
 #     ! nvvidconv ! video/x-raw,format=NV12        (to system memory: stereorectify takes NV12)
-#     ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest
+#     ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest
 #     ! stereorectify calibration=stereo.yml
 #     ! nvvidconv ! 'video/x-raw(memory:NVMM),format=I420' ! nvjpegenc quality=85
 #     ! hdf5sink location=rec.h5 flush-interval=1000000000
@@ -120,7 +120,7 @@ nb=""
 [ -n "$frames" ] && nb="num-buffers=$frames"
 
 mb_setup_plugin
-flush="flush-interval=1000000000"
+flush="flush-interval=1000000000 max-queue-bytes=33554432"
 
 # A camera as a source of raw frames at WxH, format $1.
 source_of() { # DEVICE FORMAT
@@ -137,7 +137,7 @@ if [ -n "$jetson" ]; then
   set -- nvarguscamerasrc sensor-id=0 $nb \
     ! "video/x-raw(memory:NVMM),width=$w,height=$h,framerate=$fps/1" \
     ! nvvidconv ! video/x-raw,format=NV12 \
-    ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+    ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
     ! stereorectify layout=side-by-side calibration="$calib" \
     ! nvvidconv ! "video/x-raw(memory:NVMM),format=I420" ! nvjpegenc quality="$quality" \
     ! hdf5sink location="$out" $flush
@@ -149,9 +149,9 @@ elif [ -n "$two" ]; then
   tol=$((500000000 / fps))
   set -- timealign name=align reference=sink_0 tolerance=$tol latency=500000000 \
     hdf5sink name=sink location="$out" jpeg-quality="$quality" $flush \
-    $(source_of "$left" $fmt) ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+    $(source_of "$left" $fmt) ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=mono calibration="$lcalib" ! align.sink_0 \
-    $(source_of "$right" $fmt) ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+    $(source_of "$right" $fmt) ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=mono calibration="$rcalib" ! align.sink_1 \
     align.src_0 ! sink.sink_0 \
     align.src_1 ! sink.sink_1
@@ -162,14 +162,14 @@ else
     mb_require jpegenc
     # shellcheck disable=SC2046,SC2086
     set -- $(source_of "$device" I420) \
-      ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+      ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=side-by-side calibration="$calib" \
       ! jpegenc quality="$quality" \
       ! hdf5sink location="$out" $flush
   else
     # shellcheck disable=SC2046,SC2086
     set -- $(source_of "$device" RGBx) \
-      ! membudget max-size-buffers=8 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
+      ! membudget max-size-buffers=4 max-size-bytes=0 max-size-time=0 policy=drop-oldest \
       ! stereorectify layout=side-by-side calibration="$calib" \
       ! hdf5sink location="$out" jpeg-quality="$quality" $flush
   fi
