@@ -24,8 +24,10 @@
  *   samples of equal-size buffers); other data falls back to nearest.
  *
  * When an input has nothing within tolerance, its pad's `policy` decides:
- * `drop` drops the tick on every output, `hold` repeats the last buffer sent
- * on that output, `gap` sends a GAP event on that output only.
+ * `drop` drops the tick on every output (and posts a QoS message, format
+ * buffers, processed = ticks out, dropped = ticks dropped), `hold` repeats
+ * the last buffer sent on that output, `gap` sends a GAP event on that
+ * output only.
  *
  * Output buffers of tick i all have the same PTS (the tick's running time);
  * their `timestamp/x-unix` reference meta holds the tick's absolute time and
@@ -195,8 +197,13 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
 
 G_DEFINE_TYPE (GstTimeAlignPad, gst_time_align_pad, GST_TYPE_PAD);
 
+static void gst_time_align_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+
 #define gst_time_align_parent_class parent_class
-G_DEFINE_TYPE (GstTimeAlign, gst_time_align, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE_WITH_CODE (GstTimeAlign, gst_time_align, GST_TYPE_ELEMENT,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+        gst_time_align_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (timealign, "timealign", GST_RANK_NONE,
     GST_TYPE_TIME_ALIGN);
 
@@ -326,6 +333,9 @@ typedef struct
   GstBuffer *buffer;
   GstEvent *event;
   GstFlowReturn flow;
+  /* srcpad == NULL: a dropped tick, reported with a QoS message */
+  GstClockTime dropped_ts;
+  guint64 processed, dropped;
 } OutItem;
 
 static void
@@ -452,8 +462,12 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   gsize i;
 
   if (tick->dropped) {
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, tick->ts,
+      mb_align_ticks_out (self->core), mb_align_ticks_dropped (self->core)
+    };
     GST_LOG_OBJECT (self, "tick %" GST_TIME_FORMAT " dropped",
         GST_TIME_ARGS (tick->ts));
+    g_array_append_val (outs, o);
     return;
   }
   if (!self->have_unix_offset) {
@@ -474,7 +488,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   for (i = 0; i < tick->n_slots; i++) {
     MbAlignSlot *s = &tick->slots[i];
     GstTimeAlignPad *tp = pad_by_id (self, (gint) i);
-    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK };
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, 0, 0, 0 };
     GstBuffer *src = NULL, *out = NULL;
     gint64 src_rt = s->ts;
     guint64 src_unix = 0;
@@ -610,7 +624,19 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
 
   for (i = 0; i < outs->len; i++) {
     OutItem *o = &g_array_index (outs, OutItem, i);
-    GstTimeAlignPad *tp = gst_pad_get_element_private (o->srcpad);
+    GstTimeAlignPad *tp;
+
+    if (o->srcpad == NULL) {
+      /* a dropped tick: QoS message, as for any dropped buffer */
+      GstMessage *qos = gst_message_new_qos (GST_OBJECT (self), self->live,
+          o->dropped_ts, GST_CLOCK_TIME_NONE, o->dropped_ts,
+          GST_CLOCK_TIME_NONE);
+      gst_message_set_qos_stats (qos, GST_FORMAT_BUFFERS, o->processed,
+          o->dropped);
+      gst_element_post_message (GST_ELEMENT (self), qos);
+      continue;
+    }
+    tp = gst_pad_get_element_private (o->srcpad);
 
     if (g_atomic_int_compare_and_exchange (&tp->need_segment, 1, 0)) {
       GstSegment seg;
@@ -638,7 +664,9 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
     g_mutex_lock (&self->lock);
     for (i = 0; i < outs->len; i++) {
       OutItem *o = &g_array_index (outs, OutItem, i);
-      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, o->flow);
+      if (o->srcpad)
+        ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad,
+            o->flow);
     }
     g_mutex_unlock (&self->lock);
     g_array_set_size (outs, 0);
@@ -1273,6 +1301,8 @@ gst_time_align_request_new_pad (GstElement * element, GstPadTemplate * templ,
 
   gst_element_add_pad (element, srcpad);
   gst_element_add_pad (element, GST_PAD (tp));
+  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (tp),
+      GST_OBJECT_NAME (tp));
   return GST_PAD (tp);
 }
 
@@ -1303,7 +1333,46 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
   gst_pad_set_active (pad, FALSE);
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
   gst_element_remove_pad (element, pad);
+}
+
+/* GstChildProxy: sink pad properties from gst-launch (sink_1::policy=hold) */
+static GObject *
+gst_time_align_child_proxy_get_child_by_index (GstChildProxy * proxy,
+    guint index)
+{
+  GstElement *element = GST_ELEMENT (proxy);
+  GObject *obj;
+
+  GST_OBJECT_LOCK (element);
+  obj = g_list_nth_data (element->sinkpads, index);
+  if (obj)
+    gst_object_ref (obj);
+  GST_OBJECT_UNLOCK (element);
+  return obj;
+}
+
+static guint
+gst_time_align_child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  GstElement *element = GST_ELEMENT (proxy);
+  guint count;
+
+  GST_OBJECT_LOCK (element);
+  count = element->numsinkpads;
+  GST_OBJECT_UNLOCK (element);
+  return count;
+}
+
+static void
+gst_time_align_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_index = gst_time_align_child_proxy_get_child_by_index;
+  iface->get_children_count = gst_time_align_child_proxy_get_children_count;
 }
 
 /* ------------------------------------------------------------------------

@@ -646,6 +646,17 @@ GST_START_TEST (test_eos_message)
   gst_harness_push (f.h[1], make_buffer (1, 0, 5 * MS));
   gst_harness_push (f.h[0], make_buffer (0, 1, 100 * MS));
   push_eos_all (&f);
+  /* the dropped tick (sink_1 has nothing near 100 ms) was reported */
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_QOS);
+  fail_unless (msg != NULL);
+  {
+    GstFormat fmt;
+    guint64 processed, dropped;
+    gst_message_parse_qos_stats (msg, &fmt, &processed, &dropped);
+    fail_unless_equals_int (fmt, GST_FORMAT_BUFFERS);
+    fail_unless_equals_uint64 (dropped, 1);
+  }
+  gst_message_unref (msg);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
   fail_unless (msg != NULL);
   s = gst_message_get_structure (msg);
@@ -672,6 +683,29 @@ GST_START_TEST (test_eos_message)
   }
   gst_element_set_bus (f.el, NULL);
   gst_object_unref (bus);
+  fixture_teardown (&f);
+}
+
+GST_END_TEST;
+
+/* gst-launch syntax for pad properties (GstChildProxy), set once the
+ * request pad exists. */
+GST_START_TEST (test_pad_props_from_launch)
+{
+  Fixture f;
+  GstPad *pad;
+  gint policy, mode;
+  gint64 tol;
+
+  fixture_setup (&f, 2, "sink_1::policy=hold sink_1::mode=previous "
+      "sink_1::tolerance=5000000");
+  pad = gst_element_get_static_pad (f.el, "sink_1");
+  g_object_get (pad, "policy", &policy, "mode", &mode, "tolerance", &tol,
+      NULL);
+  fail_unless_equals_int (policy, 1);
+  fail_unless_equals_int (mode, 1);
+  fail_unless_equals_int64 (tol, 5 * MS);
+  gst_object_unref (pad);
   fixture_teardown (&f);
 }
 
@@ -1003,6 +1037,7 @@ timealign_suite (void)
   tcase_add_test (tc, test_reference_by_topic);
   tcase_add_test (tc, test_eos_message);
   tcase_add_test (tc, test_no_timestamp);
+  tcase_add_test (tc, test_pad_props_from_launch);
   tcase_add_test (tc, test_linear_joint_state);
   tcase_add_test (tc, test_linear_audio);
   tcase_add_test (tc, test_live_latency);
