@@ -219,8 +219,17 @@ open_locked (MbH5Reader * r, const char *path)
           H5P_DEFAULT);
   } H5E_END_TRY;
   if (r->file < 0) {
-    set_error (r, "cannot open HDF5 file (try `h5clear -s` if its writer "
-        "died)");
+    char detail[160];
+    h5_detail (detail, sizeof (detail));
+    if (strstr (detail, "lock"))
+      set_error (r, "cannot open HDF5 file: another process has it open for "
+          "writing (wait until it is closed, or set "
+          "HDF5_USE_FILE_LOCKING=FALSE to read it anyway)");
+    else if (strstr (detail, "already open"))
+      set_error (r, "cannot open HDF5 file: its write flags are set (if its "
+          "writer died, run `h5clear -s` on it)");
+    else
+      set_error (r, "cannot open HDF5 file");
     return -1;
   }
 

@@ -429,9 +429,42 @@ def case_roundtrip(rng):
     print("ok roundtrip")
 
 
+def case_live(rng):
+    """A file being written: SWMR writers can be read while open; a plain
+    writer's file lock gives a clear error."""
+    name = "live"
+    path = tmpfile("live_swmr.h5")
+    frames = rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)
+    f = h5py.File(path, "w", libver="latest")
+    d = f.create_dataset("c/data", (0, 4, 4), np.uint8, maxshape=(None, 4, 4), chunks=(1, 4, 4))
+    f.swmr_mode = True
+    d.resize((6, 4, 4))
+    d[:] = frames
+    f.flush()
+    try:
+        p = play("hdf5src location=%s" % path)
+        check(p.error is None and len(p.bufs) == 6 and p.bufs[5][0] == frames[5].tobytes(),
+              name, "swmr: %r %d" % (p.error, len(p.bufs)))
+    finally:
+        f.close()
+    path = tmpfile("live_plain.h5")
+    f = h5py.File(path, "w")
+    f.create_dataset("c/data", data=frames)
+    f.flush()
+    try:
+        r = subprocess.run(["gst-launch-1.0", "-q", "hdf5src", "location=" + path, "!",
+                            "fakesink"], capture_output=True, text=True, timeout=30)
+        check(r.returncode != 0 and "open for writing" in r.stderr and "live_plain.h5" in r.stderr,
+              name, "locked: rc %d %s" % (r.returncode, r.stderr[-300:]))
+    finally:
+        f.close()
+    print("ok live")
+
+
 CASES = {"vlen": case_vlen, "frames": case_frames, "loop": case_loop,
          "index": case_index, "seek": case_seek, "bounded": case_bounded,
-         "errors": case_errors, "roundtrip": case_roundtrip}
+         "errors": case_errors, "roundtrip": case_roundtrip,
+         "live": case_live}
 
 
 def main():
