@@ -71,6 +71,18 @@ main (int argc, char **argv)
       mb_rect_build_map (&views[v], vw / 2, H / 2, 2, 2, 0.5, 0.5,
           &maps[v][1]);
   }
+  if (g_getenv ("MB_BENCH_DUMP_MAP")) {
+    /* view 0, plane 0 map as int16 x,y pairs then uint16 indices, for the
+     * driver to compare with OpenCV's CV_16SC2 + CV_16UC1 maps */
+    FILE *f = fopen (g_getenv ("MB_BENCH_DUMP_MAP"), "wb");
+    size_t np = (size_t) maps[0][0].width * maps[0][0].height;
+    if (!f || fwrite (maps[0][0].xy, 4, np, f) != np ||
+        fwrite (maps[0][0].idx, 2, np, f) != np) {
+      fprintf (stderr, "cannot dump the map\n");
+      return 1;
+    }
+    fclose (f);
+  }
   if (!g_file_get_contents (argv[6], &raw, &raw_len, NULL) ||
       raw_len < (gsize) W * H * cn * (nv12 ? 3 : 2) / 2) {
     fprintf (stderr, "bad raw file\n");

@@ -519,9 +519,8 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
         ("set layout=mono or give a stereo calibration"));
     return FALSE;
   }
-  if ((self->n_views == 2 && (layout == GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE
-              ? W : H) % (subsampled ? 4 : 2) != 0) ||
-      (subsampled && (self->view_w % 2 || self->view_h % 2))) {
+  if (self->n_views == 2 && (layout == GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE
+          ? W : H) % (subsampled ? 4 : 2) != 0) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Frame size %dx%d cannot be split into two %s views%s", W, H,
             layout_nick (layout), subsampled ? " with whole chroma samples" :
@@ -558,8 +557,9 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
     const MbViewParams *cv = &views[self->right_first ? 1 - v : v];
     if (mb_rect_build_map (cv, self->view_w, self->view_h, 1, 1, 0, 0,
             &self->maps[v][0]) != 0 || (subsampled &&
-            mb_rect_build_map (cv, self->view_w / 2, self->view_h / 2,
-                2, 2, off_x, off_y, &self->maps[v][1]) != 0)) {
+            mb_rect_build_map (cv, (self->view_w + 1) / 2,
+                (self->view_h + 1) / 2, 2, 2, off_x, off_y,
+                &self->maps[v][1]) != 0)) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           ("Calibration '%s': cannot build the rectification map (singular "
               "projection or out of memory)", self->calib_name), (NULL));
@@ -754,7 +754,12 @@ gst_stereo_rectify_transform_frame (GstVideoFilter * filter,
       pj->dst.height = vh;
       pj->dst.stride = out_stride;
       memcpy (pj->border, border[p], 4);
-      g_assert (pj->map->width == vw && pj->map->height == vh);
+      if (pj->map->width != vw || pj->map->height != vh) {
+        GST_ELEMENT_ERROR (self, CORE, FAILED, ("Internal error"),
+            ("plane %d: map %dx%d for a %dx%d view", p, pj->map->width,
+                pj->map->height, vw, vh));
+        return GST_FLOW_ERROR;
+      }
     }
   }
 

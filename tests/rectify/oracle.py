@@ -74,11 +74,11 @@ def make_frame(fmt, fw, fh, seed, extra_caps=""):
         planes = [rng.integers(0, 256, (fh, fw, cn), dtype=np.uint8)]
     elif fmt == "NV12":
         planes = [rng.integers(0, 256, (fh, fw, 1), dtype=np.uint8),
-                  rng.integers(0, 256, (fh // 2, fw // 2, 2), dtype=np.uint8)]
+                  rng.integers(0, 256, ((fh + 1) // 2, (fw + 1) // 2, 2), dtype=np.uint8)]
     else:
         planes = [rng.integers(0, 256, (fh, fw, 1), dtype=np.uint8),
-                  rng.integers(0, 256, (fh // 2, fw // 2, 1), dtype=np.uint8),
-                  rng.integers(0, 256, (fh // 2, fw // 2, 1), dtype=np.uint8)]
+                  rng.integers(0, 256, ((fh + 1) // 2, (fw + 1) // 2, 1), dtype=np.uint8),
+                  rng.integers(0, 256, ((fh + 1) // 2, (fw + 1) // 2, 1), dtype=np.uint8)]
     buf = bytearray(info.size)
     for p, arr in enumerate(planes):
         st, off = info.stride[p], info.offset[p]
@@ -356,6 +356,13 @@ def main():
     K, D = cf.rig("plumb_bob", 322, 242)[0:2]
     for fmt in ("RGB", "GRAY8", "BGRx"):
         check("%s mono 322x242 (padded stride)" % fmt, fmt, 322, 242, "mono",
+              [("plumb_bob", K, D, np.eye(3), K)], {"calibration": fn})
+    # odd sizes: chroma planes of ceil(size / 2)
+    fn = os.path.join(TMP, "mono-321.yml")
+    cf.write_opencv_mono(fn, "plumb_bob", 321, 241)
+    K, D = cf.rig("plumb_bob", 321, 241)[0:2]
+    for fmt in ("I420", "NV12"):
+        check("%s mono 321x241 (odd size)" % fmt, fmt, 321, 241, "mono",
               [("plumb_bob", K, D, np.eye(3), K)], {"calibration": fn})
     # nearest: the fixed-point map rounded to the nearest whole pixel
     for fmt in ("RGB", "GRAY8", "I420"):
