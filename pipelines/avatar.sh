@@ -44,7 +44,8 @@
 #
 # Memory: the audio membudget keeps at most 3 chunks pending and drops the
 # oldest (the users' fix for their 20 GB audio queue; drops are counted and
-# posted as QoS); the video membudget bounds frames in flight to 3; hdf5src
+# posted as QoS; with --fast it blocks instead: offline, nothing is late);
+# the video membudget bounds frames in flight to 3; hdf5src
 # reads the bank through a bounded pool and loops without caching it; the
 # compositor and timealign hold one frame per input. Pitfall: without
 # clocksync, the non-live video branch would run unthrottled against a live
@@ -107,10 +108,12 @@ if [ -n "$fast" ]; then
   live=false
   pace=""
   sync=false
+  apolicy=block       # rendering offline: every chunk counts, none is late
 else
   live=true
   pace="! clocksync"
   sync=true
+  apolicy=drop-oldest # live: a late chunk is dropped, never queued up
 fi
 
 nb=""
@@ -131,7 +134,7 @@ case "$output" in
          vout="videoconvert ! video/x-raw,format=I420 ! jpegenc ! queue ! mux.video_0"
          aout="audioconvert ! queue ! mux.audio_0  avimux name=mux ! filesink location=$output" ;;
   *.h5) mb_require hdf5sink
-        vout="out.sink_0"
+        vout="videoconvert ! video/x-raw,format=RGB ! out.sink_0"
         aout="out.sink_1  hdf5sink name=out location=$output" ;;
   *) mb_die "--output must be auto, fake, FILE.avi or FILE.h5" ;;
 esac
@@ -142,10 +145,10 @@ set -- \
   hdf5src location="$bank" path=/mouth loop=true $dec ! videoconvert ! mix.sink_1 \
   compositor name=mix sink_1::xpos=$mx sink_1::ypos=$my \
     ! video/x-raw,format=I420,framerate=25/1 $pace ! align.sink_1 \
-  $asrc ! membudget max-size-buffers=3 policy=drop-oldest ! align.sink_0 \
+  $asrc ! membudget max-size-buffers=3 max-size-bytes=0 max-size-time=0 policy=$apolicy ! align.sink_0 \
   timealign name=align reference=sink_0 \
-  align.src_1 ! membudget max-size-buffers=3 ! $vout \
-  align.src_0 ! $aout
+  align.src_1 ! membudget max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! $vout \
+  align.src_0 ! queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! $aout
 
 if [ -n "$print" ]; then
   printf 'gst-launch-1.0 -e'
