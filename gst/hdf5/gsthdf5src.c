@@ -23,13 +23,14 @@
  * `source_timestamp` dataset likewise as `timestamp/x-membound-source`), so
  * hdf5src ! hdf5sink writes the same timestamps back. Without timestamps
  * the caps framerate gives the times; without either, buffers carry no
- * timestamps and the stream cannot be seeked.
+ * timestamps and the stream can only be seeked by row.
  *
  * #GstHdf5Src:loop plays rows [start-index, stop-index) endlessly (frame
  * banks): each pass continues the previous one's timeline, the first row of
  * a pass coming one mean row interval after the last row of the previous
  * pass. TIME seeks (also into later passes when looping) go to the first
- * row at or after the target time.
+ * row at or after the target time; seeks in DEFAULT format go to a row
+ * index (the buffer offset).
  *
  * Memory is bounded: rows are read #GstHdf5Src:batch-size at a time, and at
  * most #GstHdf5Src:max-buffers buffers exist at once (read ahead plus
@@ -795,7 +796,41 @@ gst_hdf5_src_is_seekable (GstBaseSrc * bsrc)
 {
   GstHdf5Src *src = GST_HDF5_SRC (bsrc);
 
-  return src->reader != NULL && src->timed;
+  /* rows can always be sought by index; by time only when timed */
+  return src->reader != NULL;
+}
+
+/* Seeks in DEFAULT format give a row index (as GST_BUFFER_OFFSET). basesrc
+ * converts them here, before it stops the streaming thread, so the row is
+ * only noted and resolved to its time in do_seek. */
+static gboolean
+gst_hdf5_src_prepare_seek_segment (GstBaseSrc * bsrc, GstEvent * event,
+    GstSegment * segment)
+{
+  GstHdf5Src *src = GST_HDF5_SRC (bsrc);
+  GstSeekType start_type, stop_type;
+  GstSeekFlags flags;
+  GstFormat format;
+  gint64 start, stop;
+  gdouble rate;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (format != GST_FORMAT_DEFAULT)
+    return GST_BASE_SRC_CLASS (parent_class)->prepare_seek_segment (bsrc,
+        event, segment);
+  if (rate <= 0 || start_type != GST_SEEK_TYPE_SET || start < 0
+      || (stop_type != GST_SEEK_TYPE_NONE && stop != -1)) {
+    GST_WARNING_OBJECT (src, "only forward seeks to a row (start, no stop) "
+        "are supported in DEFAULT format");
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (src);
+  src->seek_row = start;
+  GST_OBJECT_UNLOCK (src);
+  gst_segment_do_seek (segment, rate, GST_FORMAT_TIME, flags,
+      GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1, NULL);
+  return TRUE;
 }
 
 static gboolean
@@ -804,14 +839,37 @@ gst_hdf5_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
   GstHdf5Src *src = GST_HDF5_SRC (bsrc);
   GstClockTime target = segment->start, rel;
   guint64 lo, hi;
+  gint64 seek_row;
 
+  GST_OBJECT_LOCK (src);
+  seek_row = src->seek_row;
+  src->seek_row = -1;
+  GST_OBJECT_UNLOCK (src);
   if (src->reader == NULL)
     return TRUE;
   clear_pending (src);
   src->loop_count = 0;
   src->next = src->first;
-  if (!src->timed || !GST_CLOCK_TIME_IS_VALID (target) || target == 0)
+  if (seek_row >= 0) {
+    gint64 t = src->t0;
+
+    src->next = CLAMP ((guint64) seek_row, src->first, src->end);
+    if (src->timed && src->next < src->end && !row_time (src, src->next, &t)) {
+      post_read_error (src);
+      return FALSE;
+    }
+    segment->start = segment->time = segment->position = MAX (t - src->t0, 0);
+    GST_DEBUG_OBJECT (src, "seek to row %" G_GINT64_FORMAT ": row %"
+        G_GUINT64_FORMAT, seek_row, src->next);
     return TRUE;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (target) || target == 0)
+    return TRUE;
+  if (!src->timed) {
+    GST_WARNING_OBJECT (src, "rows have no times: seek by row (DEFAULT "
+        "format) instead");
+    return FALSE;
+  }
   if (segment->rate < 0) {
     GST_WARNING_OBJECT (src, "reverse playback is not supported");
     return FALSE;
@@ -953,6 +1011,8 @@ gst_hdf5_src_class_init (GstHdf5SrcClass * klass)
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_hdf5_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_hdf5_src_is_seekable);
   basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_hdf5_src_do_seek);
+  basesrc_class->prepare_seek_segment =
+      GST_DEBUG_FUNCPTR (gst_hdf5_src_prepare_seek_segment);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_hdf5_src_query);
 }
 
@@ -966,6 +1026,7 @@ gst_hdf5_src_init (GstHdf5Src * src)
   src->stop_index = DEFAULT_STOP_INDEX;
   src->batch_size = DEFAULT_BATCH_SIZE;
   src->max_buffers = DEFAULT_MAX_BUFFERS;
+  src->seek_row = -1;
   g_queue_init (&src->pending);
   gst_base_src_set_format (GST_BASE_SRC (src), GST_FORMAT_TIME);
 }

@@ -55,6 +55,7 @@ struct _GstHdf5Src
   gint64 t0, t_last;            /* times of rows first and end - 1 */
   GstClockTime period;          /* one pass incl. the last row's duration */
 
+  gint64 seek_row;              /* DEFAULT seek pending, GST_OBJECT_LOCK */
   GQueue pending;               /* buffers of the current batch */
   gint64 *ts_buf, *src_ts_buf;  /* batch_size + 1 */
   guint8 **blob_data;

@@ -52,7 +52,7 @@ def sample_tuple(s):
             m.timestamp if m else None, ms.timestamp if ms else None)
 
 
-def play(desc, limit=None, timeout=30, seek=None):
+def play(desc, limit=None, timeout=30, seek=None, seek_format=Gst.Format.TIME):
     """Runs `desc ! appsink name=out`; collects buffers until EOS, error or
     @limit buffers. @seek = time in ns for a flushing accurate seek done in
     PAUSED before playing."""
@@ -63,7 +63,7 @@ def play(desc, limit=None, timeout=30, seek=None):
     if seek is not None:
         pipe.set_state(Gst.State.PAUSED)
         pipe.get_state(10 * Gst.SECOND)
-        if not pipe.seek_simple(Gst.Format.TIME,
+        if not pipe.seek_simple(seek_format,
                                 Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE, seek):
             p.error = "seek refused"
     pipe.set_state(Gst.State.PLAYING)
@@ -262,6 +262,23 @@ def case_seek(rng):
         if first < n and p.bufs:
             check(p.bufs[0][1] == ts[first] - ts[0] and p.bufs[0][0] == blobs[first], name,
                   "seek %d: first pts %d" % (target, p.bufs[0][1]))
+    # by row (DEFAULT format = GST_BUFFER_OFFSET)
+    for row in (0, 17, 49, 80):
+        p = play("hdf5src location=%s" % path, seek=row, seek_format=Gst.Format.DEFAULT)
+        want = list(range(min(row, n), n))
+        check(p.error is None and [b[3] for b in p.bufs] == want, name,
+              "row seek %d: %r %r" % (row, p.error, [b[3] for b in p.bufs][:3]))
+        if want:
+            check(p.bufs[0][1] == ts[row] - ts[0], name, "row seek %d: pts %d" % (row, p.bufs[0][1]))
+    # untimed rows (no timestamps, no framerate): by row yes, by time no
+    upath = tmpfile("seek_untimed.h5")
+    with h5py.File(upath, "w") as f:
+        f.create_dataset("u/data", data=np.arange(10 * 16, dtype=np.uint8).reshape(10, 4, 4))
+    p = play("hdf5src location=%s" % upath, seek=6, seek_format=Gst.Format.DEFAULT)
+    check(p.error is None and [b[3] for b in p.bufs] == [6, 7, 8, 9], name,
+          "untimed row seek: %r %r" % (p.error, [b[3] for b in p.bufs]))
+    p = play("hdf5src location=%s" % upath, seek=Gst.SECOND)
+    check(p.error == "seek refused", name, "untimed time seek: %r" % p.error)
     # looping: a seek into the third pass
     period = (ts[-1] - ts[0]) + (ts[-1] - ts[0]) // (n - 1)
     target = 2 * period + (ts[10] - ts[0])
