@@ -1586,8 +1586,20 @@ writer_close (GstHdf5Sink * self)
   char err[1024];
   GList *l;
 
+  gboolean do_fsync;
+
   if (self->w == NULL)
     return;
+  GST_OBJECT_LOCK (self);
+  do_fsync = self->fsync;
+  GST_OBJECT_UNLOCK (self);
+  /* with fsync, the closed file is on the disk too */
+  if (do_fsync && mb_h5_writer_flush (self->w, TRUE) < 0) {
+    gchar *msg = g_strdup (mb_h5_writer_error (self->w));
+    writer_fail (self, FALSE, mb_h5_writer_errno (self->w), msg);
+    g_free (msg);
+    return;
+  }
   for (l = self->wpads; l; l = l->next)
     GST_HDF5_SINK_PAD (l->data)->stream = NULL;
   if (mb_h5_writer_close (self->w, err, sizeof (err)) < 0) {

@@ -326,6 +326,11 @@ mb_h5_writer_global_init (void)
   mb_h5_lock ();
   /* FUNC_ENTER_API_NOINIT: does not initialize the library itself. */
   H5dont_atexit ();
+  /* The library keeps freed blocks on free lists, by default up to 16 MiB
+   * for blocks of every size seen (each vlen blob size is another one):
+   * bound them (global / per list, regular, array, block). */
+  H5set_free_list_limits (1 << 20, 1 << 16, 1 << 20, 1 << 16, 2 << 20,
+      1 << 18);
   mb_h5_unlock ();
 }
 
@@ -333,8 +338,19 @@ static hid_t
 make_fapl (int clear_flags)
 {
   hid_t fapl = H5Pcreate (H5P_FILE_ACCESS);
+  H5AC_cache_config_t mdc;
 
   H5Pset_fclose_degree (fapl, H5F_CLOSE_STRONG);
+  /* Bounded metadata cache: vlen rows live in global heap collections that
+   * pass through it; the adaptive default may grow to 32 MiB per file. */
+  mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Pget_mdc_config (fapl, &mdc) >= 0) {
+    mdc.set_initial_size = 1;
+    mdc.initial_size = 2 * 1024 * 1024;
+    mdc.min_size = 1024 * 1024;
+    mdc.max_size = 4 * 1024 * 1024;
+    H5Pset_mdc_config (fapl, &mdc);
+  }
   if (clear_flags) {
     /* What `h5clear -s` does: the file-access property that makes H5Fopen
      * clear the superblock status flags a dead libver-latest/SWMR writer

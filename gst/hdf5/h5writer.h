@@ -76,7 +76,8 @@ typedef struct {
 } MbH5Row;
 
 /* Call once before any other HDF5 use in the process (hdf5sink does it in
- * class_init): asks the library not to close files from its atexit handler.
+ * class_init): bounds the library's free lists (2 MiB of freed blocks), and
+ * asks it not to close files from its atexit handler.
  * HDF5 1.10.8 cannot close a file whose flush failed (an I/O error), and
  * its exit handler then crashes; files are closed by the writer instead.
  * Has no effect when the library was already initialized. */
