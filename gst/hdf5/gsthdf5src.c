@@ -371,7 +371,7 @@ static gboolean
 gst_hdf5_src_start (GstBaseSrc * bsrc)
 {
   GstHdf5Src *src = GST_HDF5_SRC (bsrc);
-  gchar *path, err[600];
+  gchar *path, err[1024];
   GstCaps *caps_prop, *caps = NULL;
   MbH5ReaderErr code = MB_H5R_ERR_NONE;
   guint64 rows, start;

@@ -26,7 +26,7 @@ struct _MbH5Reader
   uint64_t rows;
   size_t sample_bytes, frame_bytes;
   MbH5ReaderErr code;
-  char error[512];
+  char error[1024];
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -561,37 +561,59 @@ row_space (hid_t d, uint64_t start, uint64_t n)
   return s;
 }
 
+/* Reads rows [start, start + n) of @d (named @name in errors) into @buf, laid
+ * out like the rows (a memory space of the dataset's rank: HDF5 then copies
+ * whole blocks instead of mapping element by element). With a vlen @xfer,
+ * what a failed read allocated is reclaimed. */
 static int
-read_ts (MbH5Reader * r, hid_t d, const char *what, uint64_t start, size_t n,
-    int64_t * out)
+read_rows (MbH5Reader * r, hid_t d, const char *name, hid_t memtype,
+    hid_t xfer, uint64_t start, uint64_t n, void *buf)
 {
-  hid_t fs, ms;
-  hsize_t cnt = n;
+  hsize_t mdims[MB_H5R_MAX_RANK];
+  hid_t fs, ms = -1;
   herr_t st = -1;
+  int rank;
 
-  if (d < 0 || start + n > r->rows) {
-    snprintf (r->error, sizeof (r->error), "%s: no %s rows %llu..%llu",
-        r->file_name, what, (unsigned long long) start,
-        (unsigned long long) (start + n));
-    return -1;
-  }
-  if (n == 0)
-    return 0;
   mb_h5_lock ();
   H5E_BEGIN_TRY {
     fs = row_space (d, start, n);
-    ms = H5Screate_simple (1, &cnt, NULL);
-    if (fs >= 0 && ms >= 0)
-      st = H5Dread (d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, out);
-    if (st < 0)
-      set_error (r, "cannot read %s rows %llu..%llu next to %s", what,
-          (unsigned long long) start, (unsigned long long) (start + n),
-          r->data_path);
+    if (fs >= 0 && (rank = H5Sget_simple_extent_ndims (fs)) > 0) {
+      H5Sget_simple_extent_dims (fs, mdims, NULL);
+      mdims[0] = n;
+      ms = H5Screate_simple (rank, mdims, NULL);
+    }
+    if (ms >= 0)
+      st = H5Dread (d, memtype, ms, fs, xfer, buf);
+    if (st < 0) {
+      set_error (r, "cannot read rows %llu..%llu of dataset %s",
+          (unsigned long long) start, (unsigned long long) (start + n), name);
+      if (ms >= 0 && xfer != H5P_DEFAULT)
+        H5Dvlen_reclaim (memtype, ms, xfer, buf);
+    }
     H5Sclose (fs);
     H5Sclose (ms);
   } H5E_END_TRY;
   mb_h5_unlock ();
   return st < 0 ? -1 : 0;
+}
+
+static int
+read_ts (MbH5Reader * r, hid_t d, const char *what, uint64_t start, size_t n,
+    int64_t * out)
+{
+  char name[256];
+
+  snprintf (name, sizeof (name), "%s/%s", strcmp (r->parent_path, "/") ?
+      r->parent_path : "", what);
+  if (d < 0 || start + n > r->rows) {
+    snprintf (r->error, sizeof (r->error), "%s: no rows %llu..%llu in %s",
+        r->file_name, (unsigned long long) start,
+        (unsigned long long) (start + n), name);
+    return -1;
+  }
+  if (n == 0)
+    return 0;
+  return read_rows (r, d, name, H5T_NATIVE_INT64, H5P_DEFAULT, start, n, out);
 }
 
 int
@@ -611,35 +633,13 @@ mb_h5_reader_read_source_timestamps (MbH5Reader * r, uint64_t start,
 int
 mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst)
 {
-  hid_t fs, ms;
-  herr_t st = -1;
-
   if (r->kind != MB_H5R_FRAMES || row >= r->rows) {
-    snprintf (r->error, sizeof (r->error), "%s: no frame %llu in %s",
+    snprintf (r->error, sizeof (r->error), "%s: no row %llu in %s",
         r->file_name, (unsigned long long) row, r->data_path);
     return -1;
   }
-  mb_h5_lock ();
-  H5E_BEGIN_TRY {
-    hsize_t mdims[MB_H5R_MAX_RANK];
-    int i;
-
-    /* memory space shaped like the row: same rank, no reshaping pass */
-    mdims[0] = 1;
-    for (i = 1; i < r->rank; i++)
-      mdims[i] = r->dims[i];
-    fs = row_space (r->dset, row, 1);
-    ms = H5Screate_simple (r->rank, mdims, NULL);
-    if (fs >= 0 && ms >= 0)
-      st = H5Dread (r->dset, r->memtype, ms, fs, H5P_DEFAULT, dst);
-    if (st < 0)
-      set_error (r, "cannot read frame %llu of dataset %s",
-          (unsigned long long) row, r->data_path);
-    H5Sclose (fs);
-    H5Sclose (ms);
-  } H5E_END_TRY;
-  mb_h5_unlock ();
-  return st < 0 ? -1 : 0;
+  return read_rows (r, r->dset, r->data_path, r->memtype, H5P_DEFAULT, row,
+      1, dst);
 }
 
 int
@@ -647,11 +647,10 @@ mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
     uint8_t ** data, size_t *len, MbH5Alloc alloc, MbH5Free free_fn,
     void *ud)
 {
-  hid_t fs = -1, ms = -1, xfer = -1;
-  hsize_t cnt = n;
+  hid_t xfer;
   hvl_t *vl;
-  herr_t st = -1;
   size_t i;
+  int ret = -1;
 
   if (r->kind != MB_H5R_VLEN || start + n > r->rows) {
     snprintf (r->error, sizeof (r->error), "%s: no rows %llu..%llu in %s",
@@ -667,31 +666,20 @@ mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
     return -1;
   }
   mb_h5_lock ();
-  H5E_BEGIN_TRY {
-    fs = row_space (r->dset, start, n);
-    ms = H5Screate_simple (1, &cnt, NULL);
-    xfer = H5Pcreate (H5P_DATASET_XFER);
-    if (fs >= 0 && ms >= 0 && xfer >= 0
-        && H5Pset_vlen_mem_manager (xfer, alloc, ud, free_fn, ud) >= 0)
-      st = H5Dread (r->dset, r->memtype, ms, fs, xfer, vl);
-    if (st < 0) {
-      set_error (r, "cannot read rows %llu..%llu of dataset %s",
-          (unsigned long long) start, (unsigned long long) (start + n),
-          r->data_path);
-      if (ms >= 0 && xfer >= 0)
-        H5Dvlen_reclaim (r->memtype, ms, xfer, vl);
-    }
+  xfer = H5Pcreate (H5P_DATASET_XFER);
+  if (xfer >= 0 && H5Pset_vlen_mem_manager (xfer, alloc, ud, free_fn, ud) >= 0)
+    ret = read_rows (r, r->dset, r->data_path, r->memtype, xfer, start, n, vl);
+  else
+    set_error (r, "cannot set up a vlen read of %s", r->data_path);
+  if (xfer >= 0)
     H5Pclose (xfer);
-    H5Sclose (fs);
-    H5Sclose (ms);
-  } H5E_END_TRY;
   mb_h5_unlock ();
-  if (st >= 0) {
+  if (ret == 0) {
     for (i = 0; i < n; i++) {
       data[i] = vl[i].p;
       len[i] = vl[i].len;
     }
   }
   free (vl);
-  return st < 0 ? -1 : 0;
+  return ret;
 }
