@@ -785,27 +785,22 @@ read_kalibr (Ctx * c, const CNode * root, MbCalib * out)
   return 0;
 }
 
-int
-mb_calib_parse (const char *data, size_t len, const char *name, MbCalib * out,
-    int *format, char **err)
+/* Text -> tree (a mapping), or NULL with *err set. */
+static CNode *
+parse_tree (const char *data, size_t len, const char *name, char **err)
 {
   CNode *root;
-  const CNode *top;
-  Ctx c = { name, err };
   size_t i = 0;
-  int fmt = FMT_UNKNOWN, r = -1;
 
-  *err = NULL;
-  memset (out, 0, sizeof (*out));
   if (len > MAX_FILE_SIZE) {
     *err = g_strdup_printf ("calibration file '%s': larger than %d bytes",
         name, MAX_FILE_SIZE);
-    return -1;
+    return NULL;
   }
   if (memchr (data, 0, len)) {
     *err = g_strdup_printf ("calibration file '%s': contains NUL bytes (not "
         "a text file)", name);
-    return -1;
+    return NULL;
   }
   while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
           data[i] == '\n'))
@@ -817,18 +812,26 @@ mb_calib_parse (const char *data, size_t len, const char *name, MbCalib * out,
   else
     root = parse_yaml (data, len, name, err);
   if (!root)
-    return -1;
-
+    return NULL;
   /* OpenCV XML keeps its content below <opencv_storage> */
-  top = root;
-  if (root->key && strcmp (root->key, "opencv_storage") == 0)
-    top = root;
-  else if (root->key) {
-    fail (&c, "unexpected XML root element <%s> (expected <opencv_storage>)",
-        root->key);
-    goto done;
+  if (root->key && strcmp (root->key, "opencv_storage") != 0) {
+    *err = g_strdup_printf ("calibration file '%s': unexpected XML root "
+        "element <%s> (expected <opencv_storage>)", name, root->key);
+    cnode_free (root);
+    return NULL;
   }
+  return root;
+}
 
+/* Tree -> calibration. */
+static int
+interpret (const CNode * top, const char *name, MbCalib * out, int *format,
+    char **err)
+{
+  Ctx c = { name, err };
+  int fmt = FMT_UNKNOWN, r = -1;
+
+  memset (out, 0, sizeof (*out));
   if (cnode_get (top, "cam0")) {
     fmt = FMT_KALIBR;
     r = read_kalibr (&c, top, out);
@@ -844,9 +847,6 @@ mb_calib_parse (const char *data, size_t len, const char *name, MbCalib * out,
         "camera_matrix/distortion_coefficients (ROS camera_info or OpenCV "
         "mono) or a Kalibr camchain with cam0)");
   }
-
-done:
-  cnode_free (root);
   if (r != 0) {
     if (!*err)
       *err = g_strdup_printf ("calibration file '%s': invalid", name);
@@ -856,6 +856,23 @@ done:
   if (format)
     *format = fmt;
   return 0;
+}
+
+int
+mb_calib_parse (const char *data, size_t len, const char *name, MbCalib * out,
+    int *format, char **err)
+{
+  CNode *root;
+  int r;
+
+  *err = NULL;
+  memset (out, 0, sizeof (*out));
+  root = parse_tree (data, len, name, err);
+  if (!root)
+    return -1;
+  r = interpret (root, name, out, format, err);
+  cnode_free (root);
+  return r;
 }
 
 static int
@@ -885,10 +902,66 @@ mb_calib_load_file (const char *path, MbCalib * out, char **err)
 
   *err = NULL;
   memset (out, 0, sizeof (*out));
+  /* "intrinsics.yml,extrinsics.yml" (OpenCV's stereo_calib sample writes
+   * the two halves to two files): unless a file has that very name */
+  if (path && strchr (path, ',') && !g_file_test (path, G_FILE_TEST_EXISTS))
+    return mb_calib_load_merged (path, out, err);
   if (read_whole (path, &data, &len, err) != 0)
     return -1;
   r = mb_calib_parse (data, len, path, out, NULL, err);
   g_free (data);
+  return r;
+}
+
+int
+mb_calib_load_merged (const char *paths, MbCalib * out, char **err)
+{
+  char **names = g_strsplit (paths, ",", 8), *label;
+  CNode *merged = NULL;
+  int i, r = -1;
+
+  *err = NULL;
+  memset (out, 0, sizeof (*out));
+  label = g_strjoinv ("' + '", names);
+  for (i = 0; names[i]; i++) {
+    char *data;
+    gsize len;
+    CNode *t;
+    guint k;
+
+    if (read_whole (names[i], &data, &len, err) != 0)
+      goto done;
+    t = parse_tree (data, len, names[i], err);
+    g_free (data);
+    if (!t)
+      goto done;
+    if (!merged) {
+      merged = t;
+      continue;
+    }
+    /* later files add keys; a key given twice is an error */
+    for (k = 0; k < t->kids->len; k++) {
+      CNode *kid = g_ptr_array_index (t->kids, k);
+      if (kid->key && cnode_get (merged, kid->key)) {
+        *err = g_strdup_printf ("calibration file '%s': '%s' is also in an "
+            "earlier file", names[i], kid->key);
+        cnode_free (t);
+        goto done;
+      }
+    }
+    for (k = 0; k < t->kids->len; k++)
+      g_ptr_array_add (merged->kids, g_ptr_array_index (t->kids, k));
+    g_ptr_array_set_size (t->kids, 0);
+    cnode_free (t);
+  }
+  if (merged)
+    r = interpret (merged, label, out, NULL, err);
+  else
+    *err = g_strdup ("no calibration file given");
+done:
+  cnode_free (merged);
+  g_free (label);
+  g_strfreev (names);
   return r;
 }
 

@@ -61,8 +61,13 @@ const char *mb_calib_format_name (int format);
 int mb_calib_parse (const char *data, size_t len, const char *name,
     MbCalib * out, int *format, char **err);
 
-/* Reads and parses one file (stereo or mono). */
+/* Reads and parses one file (stereo or mono). A comma-separated list that
+ * is not itself a file name goes to mb_calib_load_merged. */
 int mb_calib_load_file (const char *path, MbCalib * out, char **err);
+
+/* Reads comma-separated files whose top-level keys together make one
+ * calibration, e.g. OpenCV's "intrinsics.yml,extrinsics.yml" (up to 8). */
+int mb_calib_load_merged (const char *paths, MbCalib * out, char **err);
 
 /* Reads two single-camera files (e.g. ROS camera_info left/right) into one
  * stereo calibration. */

@@ -11,8 +11,10 @@
  *
  * * OpenCV FileStorage YAML or XML as written by stereo calibration scripts
  *   (M1/D1/M2/D2 or K1/D1/K2/D2, R, T, optional R1/R2/P1/P2, image_width /
- *   image_height or imageSize), or a mono one (camera_matrix /
- *   distortion_coefficients, or cameraMatrix / distCoeffs);
+ *   image_height or imageSize), also split in two files as OpenCV's
+ *   stereo_calib sample writes them (calibration=intrinsics.yml,extrinsics.yml),
+ *   or a mono one (camera_matrix / distortion_coefficients, or
+ *   cameraMatrix / distCoeffs);
  * * ROS camera_info YAML, one per camera (#GstStereoRectify:left-calibration
  *   and #GstStereoRectify:right-calibration), or one alone for mono
  *   undistortion;
@@ -175,7 +177,9 @@ gst_stereo_rectify_class_init (GstStereoRectifyClass * klass)
       g_param_spec_string ("calibration", "Calibration",
           "Calibration file for the camera or the stereo pair: OpenCV "
           "FileStorage YAML/XML, ROS camera_info YAML (mono) or Kalibr "
-          "camchain YAML; takes precedence over left-/right-calibration",
+          "camchain YAML; a comma-separated list merges files (OpenCV's "
+          "intrinsics.yml,extrinsics.yml); takes precedence over "
+          "left-/right-calibration",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LEFT_CALIBRATION,

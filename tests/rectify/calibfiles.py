@@ -80,6 +80,23 @@ def write_opencv_stereo(path, model, w=None, h=None, with_rect=False, alpha=-1):
     fs.release()
 
 
+def write_opencv_split(intr, extr, model, w=None, h=None, alpha=-1):
+    """OpenCV's samples/cpp/stereo_calib.cpp layout: intrinsics.yml (M1 D1
+    M2 D2) and extrinsics.yml (R T R1 R2 P1 P2 Q), no image size."""
+    w, h = _size(w, h)
+    K1, D1, K2, D2, R, T = rig(model, w, h)
+    R1, R2, P1, P2 = cv_rectify(model, K1, D1, K2, D2, w, h, R, T, alpha)
+    fs = cv2.FileStorage(intr, cv2.FILE_STORAGE_WRITE)
+    for k, v in (("M1", K1), ("D1", D1.reshape(1, -1)), ("M2", K2), ("D2", D2.reshape(1, -1))):
+        fs.write(k, v)
+    fs.release()
+    fs = cv2.FileStorage(extr, cv2.FILE_STORAGE_WRITE)
+    for k, v in (("R", R), ("T", T.reshape(3, 1)), ("R1", R1), ("R2", R2), ("P1", P1), ("P2", P2),
+                 ("Q", np.eye(4))):
+        fs.write(k, v)
+    fs.release()
+
+
 def write_opencv_mono(path, model, w=None, h=None):
     w, h = _size(w, h)
     K1, D1, _, _, _, _ = rig(model, w, h)

@@ -340,6 +340,11 @@ def main():
           {"calibration": f["yaml_plumb"], "n-threads": 2}, ",chroma-site=jpeg")
     check("RGB side-by-side n-threads=0", "RGB", 2 * W, H, "side-by-side", v,
           {"calibration": f["yaml_plumb"], "n-threads": 0})
+    # OpenCV's stereo_calib sample: intrinsics.yml + extrinsics.yml
+    intr, extr = os.path.join(TMP, "intrinsics.yml"), os.path.join(TMP, "extrinsics.yml")
+    cf.write_opencv_split(intr, extr, "plumb_bob", alpha=0.2)
+    check("RGBx side-by-side intrinsics.yml,extrinsics.yml", "RGBx", 2 * W, H, "side-by-side",
+          stereo_views("plumb_bob", 0.2), {"calibration": intr + "," + extr})
     # caps say the right camera comes first: regions swap
     check("BGRA side-by-side multiview-flags=right-view-first", "BGRA", 2 * W, H, "side-by-side", v[::-1],
           {"calibration": f["yaml_plumb"]},

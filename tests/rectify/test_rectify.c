@@ -272,6 +272,35 @@ GST_START_TEST (test_load_files)
   fail_unless (strstr (err, "right-calibration must describe one camera"),
       "%s", err);
   g_free (err);
+  /* OpenCV's intrinsics.yml + extrinsics.yml given as one list */
+  {
+    gchar *intr = write_tmp ("intrinsics.yml", "%YAML:1.0\n---\n"
+        "M1: [455, 0, 319.5, 0, 454, 241, 0, 0, 1]\nD1: [0, 0, 0, 0, 0]\n"
+        "M2: [455, 0, 319.5, 0, 454, 241, 0, 0, 1]\nD2: [0, 0, 0, 0, 0]\n");
+    gchar *extr = write_tmp ("extrinsics.yml", "%YAML:1.0\n---\n"
+        "R: [1, 0, 0, 0, 1, 0, 0, 0, 1]\nT: [-0.06, 0, 0]\n");
+    gchar *dup = write_tmp ("dup.yml", "R: [1, 0, 0, 0, 1, 0, 0, 0, 1]\n");
+    gchar *list = g_strdup_printf ("%s,%s", intr, extr);
+    fail_unless (mb_calib_load_file (list, &c, &err) == 0, "%s", err);
+    fail_unless_equals_int (c.n_cams, 2);
+    fail_unless (c.has_extrinsics);
+    fail_unless_equals_float (c.T[0], -0.06);
+    g_free (list);
+    list = g_strdup_printf ("%s,%s,%s", intr, extr, dup);
+    fail_unless (mb_calib_load_file (list, &c, &err) != 0);
+    fail_unless (strstr (err, "dup.yml") && strstr (err, "'R' is also"),
+        "%s", err);
+    g_free (err);
+    g_free (list);
+    list = g_strdup_printf ("%s,%s", intr, missing);
+    fail_unless (mb_calib_load_file (list, &c, &err) != 0);
+    fail_unless (strstr (err, missing) != NULL, "%s", err);
+    g_free (err);
+    g_free (list);
+    g_free (intr);
+    g_free (extr);
+    g_free (dup);
+  }
   g_free (other);
   g_free (l);
   g_free (r);
