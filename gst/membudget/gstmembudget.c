@@ -568,7 +568,9 @@ budget_changed (void *user_data)
 {
   GstMembudget *self = user_data;
 
-  g_cond_broadcast (&self->item_del);
+  /* a futex wake costs a syscall: only when a chain waits on the budget */
+  if (g_atomic_int_get (&self->budget_waiting))
+    g_cond_broadcast (&self->item_del);
 }
 
 static void
@@ -845,8 +847,10 @@ gst_membudget_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
         inflight_locked (self));
     self->waiting_del = TRUE;
     if (self->budget_blocked) {
+      g_atomic_int_set (&self->budget_waiting, 1);
       g_cond_wait_until (&self->item_del, &self->lock,
           g_get_monotonic_time () + BUDGET_POLL_US);
+      g_atomic_int_set (&self->budget_waiting, 0);
     } else {
       g_cond_wait (&self->item_del, &self->lock);
     }

@@ -74,6 +74,7 @@ struct _GstMembudget
   MbBudget *budget;
   guint budget_listener;
   gboolean budget_blocked;
+  gint budget_waiting;          /* atomic: read by the budget listener */
 
   /* readings of the monitor thread */
   gboolean pressure;
