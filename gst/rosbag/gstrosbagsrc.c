@@ -815,7 +815,9 @@ gst_rosbag_src_start (GstRosbagSrc * self)
   self->segment.start = start_time;
   self->segment.time = start_time;
   self->segment.position = start_time;
-  self->segment.stop = stop_time;
+  /* stop-time is inclusive like rosbag's end_time; segments are half-open */
+  self->segment.stop = GST_CLOCK_TIME_IS_VALID (stop_time) ?
+      stop_time + 1 : GST_CLOCK_TIME_NONE;
   self->segment.duration = self->bag_end - self->bag_start;
   self->seqnum = gst_util_seqnum_next ();
   self->group_id = gst_util_group_id_next ();
@@ -921,12 +923,29 @@ gst_rosbag_src_start (GstRosbagSrc * self)
   return TRUE;
 }
 
+/* Pauses the streaming task from inside the loop, unless stop() already
+ * stopped it (a pause would override the stop and join would wait forever). */
+static void
+pause_task (GstRosbagSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  if (!self->task_stopping)
+    gst_task_pause (self->task);
+  GST_OBJECT_UNLOCK (self);
+}
+
 static void
 gst_rosbag_src_stop (GstRosbagSrc * self)
 {
   guint i;
 
   set_flushing (self, TRUE);
+  GST_OBJECT_LOCK (self);
+  self->task_stopping = TRUE;
+  gst_task_stop (self->task);
+  GST_OBJECT_UNLOCK (self);
+  g_rec_mutex_lock (&self->stream_lock);
+  g_rec_mutex_unlock (&self->stream_lock);
   gst_task_join (self->task);
 
   g_rec_mutex_lock (&self->stream_lock);
@@ -977,7 +996,10 @@ gst_rosbag_src_change_state (GstElement * element, GstStateChange transition)
         return GST_STATE_CHANGE_FAILURE;
       }
       set_flushing (self, FALSE);
+      GST_OBJECT_LOCK (self);
+      self->task_stopping = FALSE;
       gst_task_start (self->task);
+      GST_OBJECT_UNLOCK (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* unblock a streaming thread waiting for a chunk buffer */
@@ -1263,7 +1285,7 @@ gst_rosbag_src_loop (gpointer user_data)
   GstFlowReturn ret = GST_FLOW_OK;
 
   if (!self->reader) {
-    gst_task_pause (self->task);
+    pause_task (self);
     return;
   }
   err[0] = '\0';
@@ -1305,7 +1327,7 @@ pause_eos:
   push_eos (self);
 pause:
   GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
-  gst_task_pause (self->task);
+  pause_task (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1351,7 +1373,7 @@ gst_rosbag_src_do_seek (GstRosbagSrc * self, GstEvent * event)
     }
     set_flushing (self, TRUE);
   } else {
-    gst_task_pause (self->task);
+    pause_task (self);
   }
 
   g_rec_mutex_lock (&self->stream_lock);
@@ -1378,13 +1400,15 @@ gst_rosbag_src_do_seek (GstRosbagSrc * self, GstEvent * event)
   if (seg.start < prop_start)
     seg.start = prop_start;
   if (GST_CLOCK_TIME_IS_VALID (prop_stop) &&
-      (!GST_CLOCK_TIME_IS_VALID (seg.stop) || seg.stop > prop_stop))
-    seg.stop = prop_stop;
+      (!GST_CLOCK_TIME_IS_VALID (seg.stop) || seg.stop > prop_stop + 1))
+    seg.stop = prop_stop + 1;
   seg.time = seg.start;
   seg.position = seg.start;
   self->segment = seg;
   rel_start = seg.start;
-  rel_stop = seg.stop;
+  /* the segment's stop is exclusive, the reader's inclusive */
+  rel_stop = GST_CLOCK_TIME_IS_VALID (seg.stop) ?
+      (seg.stop > 0 ? seg.stop - 1 : 0) : GST_CLOCK_TIME_NONE;
 
   mb_bag_reader_free (self->reader);
   self->reader = make_reader (self, rel_start, rel_stop);
@@ -1394,9 +1418,6 @@ gst_rosbag_src_do_seek (GstRosbagSrc * self, GstEvent * event)
     self->streams[i]->discont = TRUE;
   }
   gst_flow_combiner_reset (self->flowcombiner);
-  GST_OBJECT_LOCK (self);
-  self->position = rel_start;
-  GST_OBJECT_UNLOCK (self);
 
   if (flags & GST_SEEK_FLAG_SEGMENT) {
     GstMessage *msg = gst_message_new_segment_start (GST_OBJECT (self),
@@ -1406,7 +1427,11 @@ gst_rosbag_src_do_seek (GstRosbagSrc * self, GstEvent * event)
   }
   GST_INFO_OBJECT (self, "seek to %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
       GST_TIME_ARGS (rel_start), GST_TIME_ARGS (rel_stop));
-  gst_task_start (self->task);
+  GST_OBJECT_LOCK (self);
+  self->position = rel_start;
+  if (!self->task_stopping)
+    gst_task_start (self->task);
+  GST_OBJECT_UNLOCK (self);
   g_rec_mutex_unlock (&self->stream_lock);
   return TRUE;
 }

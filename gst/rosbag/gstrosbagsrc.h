@@ -77,7 +77,8 @@ struct _GstRosbagSrc
   gboolean posted_recovered;
   gboolean segment_pending;
   GstClockTime position;
-  gboolean flushing;
+  gboolean flushing;            /* GST_OBJECT_LOCK */
+  gboolean task_stopping;       /* GST_OBJECT_LOCK */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (rosbagsrc);
