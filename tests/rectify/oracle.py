@@ -23,6 +23,7 @@ cv2.getOptimalNewCameraMatrix through the rectify-dump helper (argv[1]).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -377,6 +378,8 @@ def main():
     print("%d checks, %d failures" % (checks, len(failures)))
     for fl in failures:
         print("FAIL:", fl)
+    if not failures:
+        shutil.rmtree(TMP, ignore_errors=True)
     return 1 if failures else 0
 
 
