@@ -188,6 +188,23 @@ lin_run_c4 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
 typedef void (*LinRunFunc) (const uint8_t * s, ptrdiff_t ss,
     const int16_t * xy, const uint16_t * ix, uint8_t * d, int n);
 
+/* For the 1-byte kernels: the (p00, p01) and (p10, p11) byte pairs of
+ * pixels i..i+7 into the 16-bit lanes of t0 and t1 (INS (vector, value,
+ * lane) is the SIMD lane insert; lanes must be constants). */
+#define GATHER_PAIR(INS, k) do { \
+      const uint8_t *p_ = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + \
+          xy[2 * (i + k)]; \
+      memcpy (&v, p_, 2); \
+      t0 = INS (t0, v, k); \
+      memcpy (&v, p_ + ss, 2); \
+      t1 = INS (t1, v, k); \
+    } while (0)
+#define GATHER_PAIRS8(INS) do { \
+      GATHER_PAIR (INS, 0); GATHER_PAIR (INS, 1); GATHER_PAIR (INS, 2); \
+      GATHER_PAIR (INS, 3); GATHER_PAIR (INS, 4); GATHER_PAIR (INS, 5); \
+      GATHER_PAIR (INS, 6); GATHER_PAIR (INS, 7); \
+    } while (0)
+
 /* ------------------------------------------------------------- SSE2 */
 
 #ifdef HAVE_SSE2
@@ -356,23 +373,9 @@ lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
   for (; i + 8 <= n; i += 8) {
     __m128i t0 = z, t1 = z, lo0, hi0, lo1, hi1, rl, rh, w0l, w1l, w0h, w1h;
     uint16_t v;
-#define TAP(k) do { \
-      const uint8_t *p = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + \
-          xy[2 * (i + k)]; \
-      memcpy (&v, p, 2); \
-      t0 = _mm_insert_epi16 (t0, v, k); \
-      memcpy (&v, p + ss, 2); \
-      t1 = _mm_insert_epi16 (t1, v, k); \
-    } while (0)
-    TAP (0);
-    TAP (1);
-    TAP (2);
-    TAP (3);
-    TAP (4);
-    TAP (5);
-    TAP (6);
-    TAP (7);
-#undef TAP
+#define SSE_INS(t, x, k) _mm_insert_epi16 (t, x, k)
+    GATHER_PAIRS8 (SSE_INS);
+#undef SSE_INS
     lo0 = _mm_unpacklo_epi8 (t0, z);
     hi0 = _mm_unpackhi_epi8 (t0, z);
     lo1 = _mm_unpacklo_epi8 (t1, z);
@@ -498,23 +501,9 @@ lin_run_neon_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     uint16x8_t p00, p01, p10, p11, h0, h1;
     uint32x4_t lo, hi;
     uint16_t v;
-#define TAP(k) do { \
-      const uint8_t *p = s + (ptrdiff_t) xy[2 * (i + k) + 1] * ss + \
-          xy[2 * (i + k)]; \
-      memcpy (&v, p, 2); \
-      t0 = vsetq_lane_u16 (v, t0, k); \
-      memcpy (&v, p + ss, 2); \
-      t1 = vsetq_lane_u16 (v, t1, k); \
-    } while (0)
-    TAP (0);
-    TAP (1);
-    TAP (2);
-    TAP (3);
-    TAP (4);
-    TAP (5);
-    TAP (6);
-    TAP (7);
-#undef TAP
+#define NEON_INS(t, x, k) vsetq_lane_u16 (x, t, k)
+    GATHER_PAIRS8 (NEON_INS);
+#undef NEON_INS
     /* low byte of each lane = left tap, high byte = right tap */
     p00 = vandq_u16 (t0, vdupq_n_u16 (0xff));
     p01 = vshrq_n_u16 (t0, 8);
