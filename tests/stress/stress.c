@@ -3,12 +3,21 @@
  * watchdog that aborts on a deadlock (issue 9).
  *
  * Usage: stress [--iterations N] [--seed S] [--watchdog SECONDS]
- *               [--caps "caps1;caps2;..."] PIPELINE-DESCRIPTION
+ *               [--caps "caps1;caps2;..."] [--req-src BIN-DESCRIPTION]
+ *               [--state-timeout MS] PIPELINE-DESCRIPTION
  *
  * Elements the driver looks for by name in the description:
  *   cf   a capsfilter whose caps are switched between the --caps entries
  *   req  an element with a request pad template; pads are requested and
- *        released while data flows
+ *        released while data flows. With --req-src, each requested sink pad
+ *        is fed by a new bin built from that description (its one unlinked
+ *        src pad is ghosted), so data flows into the new pad; the pad is
+ *        released first, then the feeding bin is stopped and removed. Src
+ *        pads that appear on req unlinked (sometimes pads created with a
+ *        request pad, as timealign's src_N) get a fakesink.
+ *   dyn  an element with sometimes src pads (a demuxer): pads it adds again
+ *        after a state cycle are linked to a fakesink (gst_parse_launch
+ *        links a named pad only the first time it appears).
  * Errors posted on the bus are counted (a renegotiation may legitimately
  * fail); a crash, a critical/warning (fatal under G_DEBUG), a leak reported
  * by GST_TRACERS=leaks at exit or a hang past the watchdog fails the run.
@@ -47,6 +56,42 @@ progress (const gchar * action)
 }
 
 static guint errors, eos_seen;
+static gint buffers_seen;
+
+static GstPadProbeReturn
+count_buffers (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    g_atomic_int_inc (&buffers_seen);
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    g_atomic_int_add (&buffers_seen,
+        (gint) gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info)));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Counts what reaches the sinks of the description, so a run where nothing
+ * ever flowed fails instead of passing vacuously. */
+static void
+probe_sinks (GstElement * pipeline)
+{
+  GstIterator *it = gst_bin_iterate_sinks (GST_BIN (pipeline));
+  GValue v = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *sink = g_value_get_object (&v);
+    GstIterator *pit = gst_element_iterate_sink_pads (sink);
+    GValue pv = G_VALUE_INIT;
+    while (gst_iterator_next (pit, &pv) == GST_ITERATOR_OK) {
+      gst_pad_add_probe (g_value_get_object (&pv),
+          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+          count_buffers, NULL, NULL);
+      g_value_reset (&pv);
+    }
+    gst_iterator_free (pit);
+    g_value_reset (&v);
+  }
+  gst_iterator_free (it);
+}
 
 static void
 drain_bus (GstElement * pipeline)
@@ -59,6 +104,9 @@ drain_bus (GstElement * pipeline)
       GError *err = NULL;
       gst_message_parse_error (msg, &err, NULL);
       GST_INFO ("error (allowed under stress): %s", err->message);
+      if (errors < 5)
+        g_printerr ("stress: error from %s (allowed under stress): %s\n",
+            GST_MESSAGE_SRC_NAME (msg), err->message);
       g_clear_error (&err);
       errors++;
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
@@ -69,20 +117,120 @@ drain_bus (GstElement * pipeline)
   gst_object_unref (bus);
 }
 
+static guint state_timeout_ms = 2000;
+
 static void
 wait_state (GstElement * pipeline)
 {
   /* Bounded wait; async transitions that cannot complete (e.g. after an
-   * error) are fine, a hang is caught by the watchdog. */
-  gst_element_get_state (pipeline, NULL, NULL, 2 * GST_SECOND);
+   * error, or a request pad nothing feeds yet) are fine, a hang is caught by
+   * the watchdog. */
+  gst_element_get_state (pipeline, NULL, NULL,
+      (GstClockTime) state_timeout_ms * GST_MSECOND);
+}
+
+#define FEEDER_KEY "stress-feeder"
+
+/* A src pad appeared on req or dyn: give it a sink unless the launch
+ * description already linked it (gst_parse_launch's own handler runs first,
+ * but only once: a demuxer that re-creates its pads after READY gets them
+ * linked here). One "queue ! fakesink" per pad name, kept in the pipeline and reused
+ * when a pad of that name comes back (async=false: an idle one does not
+ * hold up prerolling). */
+static GMutex autosink_lock;
+static GHashTable *autosinks;
+
+static void
+on_pad_added (GstElement * el, GstPad * pad, GstElement * pipeline)
+{
+  GstElement *sink;
+  GstPad *sinkpad;
+  gchar *key;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || gst_pad_is_linked (pad))
+    return;
+  key = g_strdup_printf ("%s.%s", GST_ELEMENT_NAME (el), GST_PAD_NAME (pad));
+  g_mutex_lock (&autosink_lock);
+  sink = g_hash_table_lookup (autosinks, key);
+  if (!sink) {
+    /* a queue, as the elements' documentation tells users to put there */
+    sink = gst_parse_bin_from_description
+        ("queue ! fakesink async=false sync=false", TRUE, NULL);
+    gst_bin_add (GST_BIN (pipeline), sink);
+    g_hash_table_insert (autosinks, g_strdup (key), sink);
+    gst_element_sync_state_with_parent (sink);
+  }
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  if (gst_pad_is_linked (sinkpad))
+    GST_INFO ("autosink for %s busy", key);
+  else
+    gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  g_mutex_unlock (&autosink_lock);
+  g_free (key);
+}
+
+static GstPad *
+request_pad (GstElement * pipeline, GstElement * req, const gchar * req_src)
+{
+  GstElementClass *klass = GST_ELEMENT_GET_CLASS (req);
+  GstPadTemplate *templ = NULL;
+  GstElement *feeder;
+  GstPad *pad, *srcpad;
+  GError *err = NULL;
+  GList *l;
+
+  for (l = gst_element_class_get_pad_template_list (klass); l; l = l->next) {
+    GstPadTemplate *t = l->data;
+    if (GST_PAD_TEMPLATE_PRESENCE (t) == GST_PAD_REQUEST &&
+        GST_PAD_TEMPLATE_DIRECTION (t) == GST_PAD_SINK) {
+      templ = t;
+      break;
+    }
+  }
+  if (!templ)
+    return NULL;
+  pad = gst_element_request_pad (req, templ, NULL, NULL);
+  if (!pad || !req_src)
+    return pad;
+  feeder = gst_parse_bin_from_description (req_src, TRUE, &err);
+  if (!feeder) {
+    g_printerr ("stress: bad --req-src: %s\n", err ? err->message : "?");
+    exit (2);
+  }
+  gst_bin_add (GST_BIN (pipeline), feeder);
+  srcpad = gst_element_get_static_pad (feeder, "src");
+  if (gst_pad_link (srcpad, pad) != GST_PAD_LINK_OK)
+    GST_INFO ("could not link a feeder to %s:%s", GST_DEBUG_PAD_NAME (pad));
+  gst_object_unref (srcpad);
+  g_object_set_data_full (G_OBJECT (pad), FEEDER_KEY, gst_object_ref (feeder),
+      gst_object_unref);
+  gst_element_sync_state_with_parent (feeder);
+  return pad;
+}
+
+/* Release first: that flushes the pad, so a feeder blocked pushing into it
+ * returns and can be stopped. */
+static void
+release_pad (GstElement * pipeline, GstElement * req, GstPad * pad)
+{
+  GstElement *feeder = g_object_steal_data (G_OBJECT (pad), FEEDER_KEY);
+
+  gst_element_release_request_pad (req, pad);
+  if (feeder) {
+    gst_element_set_state (feeder, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (pipeline), feeder);
+    gst_object_unref (feeder);
+  }
+  gst_object_unref (pad);
 }
 
 int
 main (int argc, char **argv)
 {
-  gint iterations = 1000, i;
+  gint iterations = 1000, i, min_buffers = 1;
   gint64 seed = 1;
-  gchar *caps_list = NULL, *desc = NULL;
+  gchar *caps_list = NULL, *desc = NULL, *req_src = NULL;
   gchar **caps_alts = NULL;
   GOptionEntry entries[] = {
     {"iterations", 'n', 0, G_OPTION_ARG_INT, &iterations, "Iterations", "N"},
@@ -91,11 +239,17 @@ main (int argc, char **argv)
         "Seconds without progress that count as a deadlock", "S"},
     {"caps", 'c', 0, G_OPTION_ARG_STRING, &caps_list,
         "Caps alternatives for the capsfilter named cf, ';'-separated", "C"},
+    {"req-src", 'r', 0, G_OPTION_ARG_STRING, &req_src,
+        "Bin description feeding each pad requested on req", "DESC"},
+    {"min-buffers", 'm', 0, G_OPTION_ARG_INT, &min_buffers,
+        "Fail unless at least this many buffers reached the sinks", "N"},
+    {"state-timeout", 't', 0, G_OPTION_ARG_INT, &state_timeout_ms,
+        "Milliseconds to wait for a state change or seek to complete", "MS"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("PIPELINE");
   GError *err = NULL;
-  GstElement *pipeline, *cf, *req;
+  GstElement *pipeline, *cf, *req, *dyn;
   GRand *rand;
   GList *requested = NULL;
   guint n_seeks = 0, n_states = 0, n_eos = 0, n_caps = 0, n_pads = 0;
@@ -119,7 +273,14 @@ main (int argc, char **argv)
   }
   cf = gst_bin_get_by_name (GST_BIN (pipeline), "cf");
   req = gst_bin_get_by_name (GST_BIN (pipeline), "req");
+  dyn = gst_bin_get_by_name (GST_BIN (pipeline), "dyn");
+  autosinks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   rand = g_rand_new_with_seed ((guint32) seed);
+  probe_sinks (pipeline);
+  if (req)
+    g_signal_connect (req, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+  if (dyn)
+    g_signal_connect (dyn, "pad-added", G_CALLBACK (on_pad_added), pipeline);
 
   progress ("start");
   g_thread_unref (g_thread_new ("watchdog", watchdog, NULL));
@@ -146,9 +307,16 @@ main (int argc, char **argv)
       wait_state (pipeline);
       n_seeks++;
     } else if (action < 72) {
+      GstState cur, pending;
+      /* Only while PLAYING: a non-live GstBaseSrc takes its stream lock for
+       * an EOS sent from the application, and in PAUSED that lock is held
+       * by a push blocked on a prerolled sink (stock elements hang too). */
       progress ("eos");
-      gst_element_send_event (pipeline, gst_event_new_eos ());
-      n_eos++;
+      if (gst_element_get_state (pipeline, &cur, &pending, 0) ==
+          GST_STATE_CHANGE_SUCCESS && cur == GST_STATE_PLAYING) {
+        gst_element_send_event (pipeline, gst_event_new_eos ());
+        n_eos++;
+      }
     } else if (action < 86 && cf && caps_alts && caps_alts[0]) {
       guint n = g_strv_length (caps_alts);
       GstCaps *caps =
@@ -158,26 +326,15 @@ main (int argc, char **argv)
       gst_caps_unref (caps);
       n_caps++;
     } else if (action < 100 && req) {
-      GstElementClass *klass = GST_ELEMENT_GET_CLASS (req);
-      GList *l;
       progress ("pads");
       if (requested && g_rand_boolean (rand)) {
         GstPad *pad = requested->data;
         requested = g_list_delete_link (requested, requested);
-        gst_element_release_request_pad (req, pad);
-        gst_object_unref (pad);
+        release_pad (pipeline, req, pad);
       } else if (g_list_length (requested) < 4) {
-        for (l = gst_element_class_get_pad_template_list (klass); l;
-            l = l->next) {
-          GstPadTemplate *t = l->data;
-          if (GST_PAD_TEMPLATE_PRESENCE (t) == GST_PAD_REQUEST &&
-              GST_PAD_TEMPLATE_DIRECTION (t) == GST_PAD_SINK) {
-            GstPad *pad = gst_element_request_pad (req, t, NULL, NULL);
-            if (pad)
-              requested = g_list_prepend (requested, pad);
-            break;
-          }
-        }
+        GstPad *pad = request_pad (pipeline, req, req_src);
+        if (pad)
+          requested = g_list_prepend (requested, pad);
       }
       n_pads++;
     } else {
@@ -189,26 +346,35 @@ main (int argc, char **argv)
   }
 
   progress ("teardown");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
   while (requested) {
-    gst_element_release_request_pad (req, requested->data);
-    gst_object_unref (requested->data);
+    release_pad (pipeline, req, requested->data);
     requested = g_list_delete_link (requested, requested);
   }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
   drain_bus (pipeline);
   g_print ("stress: %d iterations (%u state changes, %u flushing seeks, "
       "%u EOS, %u renegotiations, %u pad request/release), %u errors posted, "
-      "%u EOS seen, no crash, no deadlock\n", iterations, n_states, n_seeks,
-      n_eos, n_caps, n_pads, errors, eos_seen);
+      "%u EOS seen, %d buffers reached the sinks, no crash, no deadlock\n",
+      iterations, n_states, n_seeks, n_eos, n_caps, n_pads, errors, eos_seen,
+      g_atomic_int_get (&buffers_seen));
   if (cf)
     gst_object_unref (cf);
   if (req)
     gst_object_unref (req);
+  if (dyn)
+    gst_object_unref (dyn);
+  g_hash_table_unref (autosinks);
   gst_object_unref (pipeline);
   g_rand_free (rand);
   g_strfreev (caps_alts);
   g_free (caps_list);
+  g_free (req_src);
   g_free (desc);
   gst_deinit ();
+  if (g_atomic_int_get (&buffers_seen) < min_buffers) {
+    g_printerr ("stress: FAIL: only %d buffers reached the sinks (want >= %d)"
+        "\n", g_atomic_int_get (&buffers_seen), min_buffers);
+    return 1;
+  }
   return 0;
 }
