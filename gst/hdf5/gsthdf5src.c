@@ -15,7 +15,9 @@
  * attribute on the dataset or its group, or the #GstHdf5Src:caps property.
  * Raw frames without caps get video/x-raw caps from their shape (`[N, H, W]`
  * GRAY8 / GRAY16_LE, `[N, H, W, 3]` RGB, or BGR when the attribute
- * `color_order` says so, `[N, H, W, 4]` RGBA).
+ * `color_order` says so, `[N, H, W, 4]` RGBA). hdf5sink's ALOHA camera rows
+ * (`/observations/images/<cam>`, zero-padded) are cut to their length in
+ * `/compress_len` and timed from `/observations/timestamps/<cam>`.
  *
  * Timing: with a `timestamp` dataset the PTS of row i is `timestamp[i] -
  * timestamp[start-index]` and the stored value itself travels in a
@@ -503,9 +505,11 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
 
   src->ts_buf = g_new0 (gint64, src->batch + 1);
   src->src_ts_buf = g_new0 (gint64, src->batch + 1);
+  src->blob_len = g_new0 (gsize, src->batch);
+  src->padded = src->kind == MB_H5R_FRAMES
+      && mb_h5_reader_has_row_lengths (src->reader);
   if (src->kind == MB_H5R_VLEN) {
     src->blob_data = g_new0 (guint8 *, src->batch);
-    src->blob_len = g_new0 (gsize, src->batch);
     src->tracker = tracker_new ();
   } else {
     GstStructure *config;
@@ -746,12 +750,17 @@ read_batch (GstHdf5Src * src)
     return GST_FLOW_OK;
   }
 
+  if (src->padded && mb_h5_reader_read_row_lengths (src->reader, row0, n,
+          src->blob_len) != 0)
+    goto read_error;
   for (i = 0; i < n; i++) {
     GstBuffer *buf = NULL;
 
     ret = read_frame (src, row0 + i, &buf);
     if (ret != GST_FLOW_OK)
       break;
+    if (src->padded)
+      gst_buffer_resize (buf, 0, src->blob_len[i]);
     stamp (src, buf, row0 + i, i, have);
     g_queue_push_tail (&src->pending, buf);
     src->next = row0 + i + 1;

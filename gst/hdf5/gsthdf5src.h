@@ -37,6 +37,7 @@ struct _GstHdf5Src
   MbH5ReaderKind kind;
   GstCaps *caps;
   gboolean repack;              /* raw video rows to GstVideoInfo strides */
+  gboolean padded;              /* ALOHA rows: cut to /compress_len */
   GstVideoInfo vinfo;
   gsize frame_bytes, out_size;
   GstBufferPool *pool;          /* frames */
@@ -59,7 +60,7 @@ struct _GstHdf5Src
   GQueue pending;               /* buffers of the current batch */
   gint64 *ts_buf, *src_ts_buf;  /* batch_size + 1 */
   guint8 **blob_data;
-  gsize *blob_len;
+  gsize *blob_len;              /* vlen blob / padded row lengths */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (hdf5src);

@@ -20,6 +20,9 @@ struct _MbH5Reader
   char *parent_path;
   hid_t file, dset, memtype;    /* memtype: frames (LE) or vlen of base */
   hid_t ts, src_ts;             /* -1 when absent */
+  char *ts_path, *src_ts_path;
+  hid_t clen;                   /* /compress_len, -1 when absent */
+  uint64_t clen_index;
   MbH5ReaderKind kind;
   int rank;
   uint64_t dims[MB_H5R_MAX_RANK];
@@ -154,11 +157,10 @@ find_cb (hid_t obj, const char *name, const H5O_info_t * info, void *ud)
   return 0;
 }
 
-/* A 1-D 8-byte integer dataset with at least @rows rows, else -1. */
+/* A 1-D 8-byte integer dataset at @p, else -1; *rows gets its length. */
 static hid_t
-open_ts (MbH5Reader * r, const char *name, uint64_t *rows)
+open_int64_rows (MbH5Reader * r, const char *p, uint64_t *rows)
 {
-  char *p = join_path (r->parent_path, name);
   hid_t d = -1, t, s;
   hsize_t dims[2];
   int ok = 0;
@@ -182,8 +184,77 @@ open_ts (MbH5Reader * r, const char *name, uint64_t *rows)
       }
     }
   }
-  free (p);
   return d;
+}
+
+/* The timestamps of the data: `<group>/<single>` (hdf5sink's default
+ * layout), else `<group's parent>/<plural>/<data name>` (its ALOHA layout:
+ * /observations/images/cam -> /observations/timestamps/cam). */
+static hid_t
+open_ts (MbH5Reader * r, const char *single, const char *plural,
+    uint64_t *rows, char **path_out)
+{
+  char *p = join_path (r->parent_path, single), *gp, *q;
+  const char *base = strrchr (r->data_path, '/') + 1;
+  hid_t d = open_int64_rows (r, p, rows);
+
+  if (d < 0 && strcmp (r->parent_path, "/") != 0) {
+    free (p);
+    gp = parent_of (r->parent_path);
+    q = gp ? join_path (gp, plural) : NULL;
+    p = q ? join_path (q, base) : NULL;
+    free (gp);
+    free (q);
+    d = open_int64_rows (r, p, rows);
+  }
+  if (d >= 0)
+    *path_out = p;
+  else
+    free (p);
+  return d;
+}
+
+/* hdf5sink's ALOHA cameras: [N, max_bytes] zero-padded rows whose lengths
+ * are row `compress_len_index` (attribute) of the float32 /compress_len. */
+static void
+open_row_lengths (MbH5Reader * r)
+{
+  hid_t a, d, t, s;
+  hsize_t dims[2];
+  int64_t idx = -1;
+  htri_t has;
+
+  if (r->kind != MB_H5R_FRAMES || r->rank != 2 || r->sample_bytes != 1)
+    return;
+  H5E_BEGIN_TRY {
+    has = H5Aexists (r->dset, "compress_len_index");
+  } H5E_END_TRY;
+  if (has <= 0 || !object_is (r->file, "/compress_len", H5I_DATASET))
+    return;
+  a = H5Aopen (r->dset, "compress_len_index", H5P_DEFAULT);
+  if (a < 0 || H5Aread (a, H5T_NATIVE_INT64, &idx) < 0)
+    idx = -1;
+  if (a >= 0)
+    H5Aclose (a);
+  d = H5Dopen2 (r->file, "/compress_len", H5P_DEFAULT);
+  if (d < 0)
+    return;
+  t = H5Dget_type (d);
+  s = H5Dget_space (d);
+  if (idx >= 0 && H5Tget_class (t) == H5T_FLOAT
+      && H5Sget_simple_extent_ndims (s) == 2) {
+    H5Sget_simple_extent_dims (s, dims, NULL);
+    if ((hsize_t) idx < dims[0]) {
+      r->clen = d;
+      r->clen_index = (uint64_t) idx;
+      if (dims[1] < r->rows)
+        r->rows = dims[1];
+    }
+  }
+  H5Tclose (t);
+  H5Sclose (s);
+  if (r->clen < 0)
+    H5Dclose (d);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -326,14 +397,16 @@ open_locked (MbH5Reader * r, const char *path)
   }
   r->rows = r->dims[0];
 
-  r->ts = open_ts (r, "timestamp", &ts_rows);
+  r->ts = open_ts (r, "timestamp", "timestamps", &ts_rows, &r->ts_path);
   if (r->ts >= 0 && ts_rows < r->rows)  /* cut short: play what is timed */
     r->rows = ts_rows;
-  r->src_ts = open_ts (r, "source_timestamp", &ts_rows);
+  r->src_ts = open_ts (r, "source_timestamp", "source_timestamps", &ts_rows,
+      &r->src_ts_path);
   if (r->src_ts >= 0 && ts_rows < r->rows) {
     H5Dclose (r->src_ts);
     r->src_ts = -1;
   }
+  open_row_lengths (r);
   return 0;
 }
 
@@ -346,6 +419,8 @@ close_locked (MbH5Reader * r)
     H5Dclose (r->ts);
   if (r->src_ts >= 0)
     H5Dclose (r->src_ts);
+  if (r->clen >= 0)
+    H5Dclose (r->clen);
   if (r->dset >= 0)
     H5Dclose (r->dset);
   if (r->file >= 0)
@@ -367,7 +442,7 @@ mb_h5_reader_open (const char *file, const char *path,
     free (r);
     return NULL;
   }
-  r->file = r->dset = r->memtype = r->ts = r->src_ts = -1;
+  r->file = r->dset = r->memtype = r->ts = r->src_ts = r->clen = -1;
   r->file_name = strdup (file);
   mb_h5_lock ();
   ret = r->file_name ? open_locked (r, path) : -1;
@@ -382,6 +457,8 @@ mb_h5_reader_open (const char *file, const char *path,
     free (r->file_name);
     free (r->data_path);
     free (r->parent_path);
+    free (r->ts_path);
+    free (r->src_ts_path);
     free (r);
     return NULL;
   }
@@ -399,6 +476,8 @@ mb_h5_reader_close (MbH5Reader * r)
   free (r->file_name);
   free (r->data_path);
   free (r->parent_path);
+  free (r->ts_path);
+  free (r->src_ts_path);
   free (r);
 }
 
@@ -598,17 +677,13 @@ read_rows (MbH5Reader * r, hid_t d, const char *name, hid_t memtype,
 }
 
 static int
-read_ts (MbH5Reader * r, hid_t d, const char *what, uint64_t start, size_t n,
+read_ts (MbH5Reader * r, hid_t d, const char *name, uint64_t start, size_t n,
     int64_t * out)
 {
-  char name[256];
-
-  snprintf (name, sizeof (name), "%s/%s", strcmp (r->parent_path, "/") ?
-      r->parent_path : "", what);
   if (d < 0 || start + n > r->rows) {
     snprintf (r->error, sizeof (r->error), "%s: no rows %llu..%llu in %s",
         r->file_name, (unsigned long long) start,
-        (unsigned long long) (start + n), name);
+        (unsigned long long) (start + n), name ? name : "(no timestamps)");
     return -1;
   }
   if (n == 0)
@@ -620,14 +695,14 @@ int
 mb_h5_reader_read_timestamps (MbH5Reader * r, uint64_t start, size_t n,
     int64_t * out)
 {
-  return read_ts (r, r->ts, "timestamp", start, n, out);
+  return read_ts (r, r->ts, r->ts_path, start, n, out);
 }
 
 int
 mb_h5_reader_read_source_timestamps (MbH5Reader * r, uint64_t start,
     size_t n, int64_t * out)
 {
-  return read_ts (r, r->src_ts, "source_timestamp", start, n, out);
+  return read_ts (r, r->src_ts, r->src_ts_path, start, n, out);
 }
 
 int
@@ -682,4 +757,57 @@ mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
   }
   free (vl);
   return ret;
+}
+
+int
+mb_h5_reader_has_row_lengths (const MbH5Reader * r)
+{
+  return r->clen >= 0;
+}
+
+int
+mb_h5_reader_read_row_lengths (MbH5Reader * r, uint64_t start, size_t n,
+    size_t *out)
+{
+  hsize_t off[2], one[2] = { 1, 1 }, block[2];
+  hid_t fs = -1, ms = -1;
+  herr_t st = -1;
+  float *v;
+  size_t i;
+
+  if (r->clen < 0 || start + n > r->rows) {
+    snprintf (r->error, sizeof (r->error), "%s: no /compress_len rows "
+        "%llu..%llu", r->file_name, (unsigned long long) start,
+        (unsigned long long) (start + n));
+    return -1;
+  }
+  if (n == 0)
+    return 0;
+  v = calloc (n, sizeof (float));
+  if (v == NULL)
+    return -1;
+  off[0] = r->clen_index;
+  off[1] = start;
+  block[0] = 1;
+  block[1] = n;
+  mb_h5_lock ();
+  H5E_BEGIN_TRY {
+    fs = H5Dget_space (r->clen);
+    ms = H5Screate_simple (2, block, NULL);
+    if (fs >= 0 && ms >= 0
+        && H5Sselect_hyperslab (fs, H5S_SELECT_SET, off, NULL, one, block) >= 0)
+      st = H5Dread (r->clen, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, v);
+    if (st < 0)
+      set_error (r, "cannot read /compress_len[%llu, %llu..%llu]",
+          (unsigned long long) r->clen_index, (unsigned long long) start,
+          (unsigned long long) (start + n));
+    H5Sclose (fs);
+    H5Sclose (ms);
+  } H5E_END_TRY;
+  mb_h5_unlock ();
+  for (i = 0; st >= 0 && i < n; i++)
+    out[i] = v[i] <= 0 ? 0 : v[i] >= (float) r->frame_bytes ? r->frame_bytes :
+        (size_t) v[i];
+  free (v);
+  return st < 0 ? -1 : 0;
 }

@@ -65,7 +65,8 @@ size_t mb_h5_reader_frame_bytes (const MbH5Reader * r);
 char *mb_h5_reader_get_attr_string (MbH5Reader * r, const char *name);
 
 /* Non-zero when a `timestamp` (resp. `source_timestamp`) int64 dataset sits
- * next to the data with at least as many rows. */
+ * next to the data (or, for hdf5sink's ALOHA layout, `timestamps/<name>`
+ * (resp. `source_timestamps/<name>`) next to the data's group). */
 int mb_h5_reader_has_timestamps (const MbH5Reader * r);
 int mb_h5_reader_has_source_timestamps (const MbH5Reader * r);
 /* Reads @n timestamps from row @start. 0 / -1. */
@@ -73,6 +74,15 @@ int mb_h5_reader_read_timestamps (MbH5Reader * r, uint64_t start, size_t n,
     int64_t * out);
 int mb_h5_reader_read_source_timestamps (MbH5Reader * r, uint64_t start,
     size_t n, int64_t * out);
+
+/* hdf5sink's ALOHA cameras: [N, max_bytes] uint8 rows zero-padded, with
+ * the real lengths in /compress_len (row = the dataset's attribute
+ * `compress_len_index`). Non-zero when such lengths exist; then
+ * mb_h5_reader_read_row_lengths() gives @n of them from row @start
+ * (clamped to frame_bytes). 0 / -1. */
+int mb_h5_reader_has_row_lengths (const MbH5Reader * r);
+int mb_h5_reader_read_row_lengths (MbH5Reader * r, uint64_t start, size_t n,
+    size_t *out);
 
 /* MB_H5R_FRAMES: reads row @row (frame_bytes) into @dst. 0 / -1. */
 int mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst);
