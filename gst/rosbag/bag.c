@@ -29,7 +29,11 @@
 /* Sanity limits for lengths read from the file. */
 #define MAX_HEADER_LEN (1u << 20)
 #define MAX_CONN_DATA_LEN (16u << 20)
-#define MAX_CHUNK_SIZE (0xffffffffu)
+/* A compressed chunk may claim at most this size, or 4096 times its
+ * compressed size (lz4 cannot exceed ~255:1; bz2 only on degenerate data),
+ * so a corrupt `size` field cannot make the reader allocate gigabytes. */
+#define MAX_PLAIN_CHUNK_SIZE (64u << 20)
+#define MAX_CHUNK_RATIO 4096u
 #define READ_BUF_SIZE (256u * 1024u)
 
 typedef enum {
@@ -485,6 +489,13 @@ read_chunk_header (MbBag * bag, uint64_t pos, ChunkHeader * ch, char *err,
         ": chunk data runs past the end of the file", bag->path, pos);
     return MB_BAG_ERR_CORRUPT;
   }
+  if (ch->comp != COMP_NONE && ch->size > MAX_PLAIN_CHUNK_SIZE &&
+      ch->size / MAX_CHUNK_RATIO > ch->data_len) {
+    set_err (err, err_len, "%s: corrupt chunk at offset %" PRIu64
+        ": %u compressed bytes cannot hold %u", bag->path, pos, ch->data_len,
+        ch->size);
+    return MB_BAG_ERR_CORRUPT;
+  }
   if (ch->comp == COMP_NONE && ch->size != ch->data_len) {
     set_err (err, err_len, "%s: corrupt chunk at offset %" PRIu64
         ": uncompressed chunk of %u bytes stores %u", bag->path, pos,
@@ -912,10 +923,9 @@ mb_bag_open (const char *path, MbBagResult * res, char *err, size_t err_len)
     if (r > 0 && (memcmp (magic, "#ROSRECORD V1.", 13) == 0 ||
             memcmp (magic, "#ROSLOG", 7) == 0)) {
       *res = MB_BAG_ERR_VERSION;
-      set_err (err, err_len, "%s: bag format %.*s is not supported (only 2.0);"
+      set_err (err, err_len, "%s: bag format %s is not supported (only 2.0);"
           " convert it with 'rosbag fix' / the rosbag migration tools first",
-          bag->path, 4, memcmp (magic, "#ROSLOG", 7) == 0 ? "1.0" :
-          (const char *) magic + 12);
+          bag->path, memcmp (magic, "#ROSLOG", 7) == 0 ? "1.0" : "1.x (1.2)");
     } else if (r > 0 && memcmp (magic, "#ROSBAG V", 9) == 0) {
       *res = MB_BAG_ERR_VERSION;
       set_err (err, err_len, "%s: bag format %.3s is not supported (only 2.0)",
