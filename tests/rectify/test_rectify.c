@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/mbcommon.h"
 #include "calib.h"
 #include "rectmap.h"
 #include "remap.h"
@@ -639,10 +640,22 @@ GST_START_TEST (test_element_identity_and_runtime_change)
     gst_video_info_from_caps (&info, caps);
     gst_caps_unref (caps);
 
-    /* identity calibration: an exact copy */
+    /* identity calibration: an exact copy; timestamps and the absolute
+     * capture time (reference timestamp meta) travel with the frame */
     in = pattern_buffer (info.size);
+    GST_BUFFER_PTS (in) = 40 * GST_MSECOND;
+    GST_BUFFER_DURATION (in) = 33 * GST_MSECOND;
+    mb_buffer_add_unix_time (in, G_GUINT64_CONSTANT (1700000000123456789));
     out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
     fail_unless (out != NULL);
+    fail_unless (out != in);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 40 * GST_MSECOND);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), 33 * GST_MSECOND);
+    {
+      guint64 t = 0;
+      fail_unless (mb_buffer_get_unix_time (out, &t));
+      fail_unless_equals_uint64 (t, G_GUINT64_CONSTANT (1700000000123456789));
+    }
     {
       GstMapInfo a, b;
       gst_buffer_map (in, &a, GST_MAP_READ);
