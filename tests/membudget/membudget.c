@@ -437,6 +437,26 @@ GST_START_TEST (test_shared_budget_three_branches)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GString *log = data;
+
+  GST_OBJECT_LOCK (pad);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_string_append_printf (log, "B%u",
+        buffer_seq (GST_PAD_PROBE_INFO_BUFFER (info)));
+  } else {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM)
+      g_string_append (log, "M");
+    else if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS)
+      g_string_append (log, "E");
+  }
+  GST_OBJECT_UNLOCK (pad);
+  return GST_PAD_PROBE_OK;
+}
+
 /* serialized events and queries keep their place in the stream */
 GST_START_TEST (test_serialized_order)
 {
@@ -444,7 +464,12 @@ GST_START_TEST (test_serialized_order)
   GstStructure *s;
   GstEvent *ev;
   GstBuffer *buf;
+  GString *log = g_string_new (NULL);
+  GstPad *src = gst_element_get_static_pad (h->element, "src");
   gint i;
+
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, order_probe, log, NULL);
 
   gst_harness_set_src_caps_str (h, "application/x-membudget-test");
   for (i = 0; i < 3; i++)
@@ -464,21 +489,22 @@ GST_START_TEST (test_serialized_order)
     fail_unless_equals_int (buffer_seq (buf), i);
     gst_buffer_unref (buf);
   }
-  /* stream-start, caps, segment, then the marker, after buffer 2 */
-  while ((ev = gst_harness_pull_event (h))) {
-    gboolean marker = GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM;
-    gst_event_unref (ev);
-    if (marker)
-      break;
-  }
-  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 1);
   buf = gst_harness_pull (h);
   fail_unless_equals_int (buffer_seq (buf), 3);
   gst_buffer_unref (buf);
-  ev = gst_harness_pull_event (h);
-  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_EOS);
-  gst_event_unref (ev);
+  /* stream-start, caps, segment, the marker, EOS */
+  do {
+    ev = gst_harness_pull_event (h);
+    fail_unless (ev != NULL);
+    i = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  } while (!i);
+  GST_OBJECT_LOCK (src);
+  fail_unless_equals_string (log->str, "B0B1B2MB3E");
+  GST_OBJECT_UNLOCK (src);
+  gst_object_unref (src);
   gst_harness_teardown (h);
+  g_string_free (log, TRUE);
 }
 
 GST_END_TEST;
@@ -849,9 +875,18 @@ GST_START_TEST (test_leak_silent_page_cache)
 
   /* read the file at ~80 MiB/s and map it as we go: RSS (file pages) grows
    * ~80 MiB/s, anonymous RSS stays flat */
-  desc = g_strdup_printf ("filesrc location=\"%s\" blocksize=1048576 ! "
-      LEAK_MB " ! identity name=id signal-handoffs=true sleep-time=12000 ! "
-      "fakesink", path);
+  if (g_getenv ("MB_UNDER_ASAN")) {
+    /* ASan's quarantine keeps freed filesrc blocks resident (real anonymous
+     * growth): pace with pooled buffers instead; the file is still read
+     * through the mapping */
+    desc = g_strdup ("videotestsrc is-live=true ! "
+        "video/x-raw,width=32,height=32,framerate=80/1 ! " LEAK_MB
+        " ! identity name=id signal-handoffs=true ! fakesink");
+  } else {
+    desc = g_strdup_printf ("filesrc location=\"%s\" blocksize=1048576 ! "
+        LEAK_MB " ! identity name=id signal-handoffs=true sleep-time=12000 ! "
+        "fakesink", path);
+  }
   leak = run_leak_pipeline (desc, &l, 3.0, &growth);
   GST_INFO ("RSS grew %" G_GUINT64_FORMAT " bytes (file pages)", growth);
   munmap (l.map, size);
