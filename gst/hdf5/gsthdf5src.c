@@ -364,7 +364,7 @@ static void
 post_read_error (GstHdf5Src * src)
 {
   GST_ELEMENT_ERROR (src, RESOURCE, READ, ("Could not read \"%s\".",
-          src->location), ("%s", mb_h5_reader_error (src->reader)));
+          src->file), ("%s", mb_h5_reader_error (src->reader)));
 }
 
 static gboolean gst_hdf5_src_stop (GstBaseSrc * bsrc);
@@ -382,6 +382,8 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   gint fps_n = 0, fps_d = 1;
 
   GST_OBJECT_LOCK (src);
+  g_free (src->file);
+  src->file = g_strdup (src->location);
   path = g_strdup (src->path);
   caps_prop = src->caps_prop ? gst_caps_ref (src->caps_prop) : NULL;
   start = src->start_index;
@@ -391,28 +393,28 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   src->max_in_flight = MAX (src->max_buffers, src->batch + 1);
   GST_OBJECT_UNLOCK (src);
 
-  if (src->location == NULL || src->location[0] == '\0') {
+  if (src->file == NULL || src->file[0] == '\0') {
     GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
         ("No file name specified for reading."), (NULL));
     goto fail;
   }
-  src->reader = mb_h5_reader_open (src->location, path, &code, err,
+  src->reader = mb_h5_reader_open (src->file, path, &code, err,
       sizeof (err));
   if (src->reader == NULL) {
     if (code == MB_H5R_ERR_NOT_FOUND
-        && !g_file_test (src->location, G_FILE_TEST_EXISTS))
+        && !g_file_test (src->file, G_FILE_TEST_EXISTS))
       GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
-          ("File \"%s\" does not exist.", src->location), ("%s", err));
+          ("File \"%s\" does not exist.", src->file), ("%s", err));
     else if (code == MB_H5R_ERR_NOT_FOUND)
       GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
           ("Could not find \"%s\" in \"%s\".", path ? path : "a data dataset",
-              src->location), ("%s", err));
+              src->file), ("%s", err));
     else if (code == MB_H5R_ERR_TYPE)
       GST_ELEMENT_ERROR (src, STREAM, WRONG_TYPE,
-          ("Cannot play the dataset in \"%s\".", src->location), ("%s", err));
+          ("Cannot play the dataset in \"%s\".", src->file), ("%s", err));
     else
       GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
-          ("Could not open \"%s\" for reading.", src->location), ("%s", err));
+          ("Could not open \"%s\" for reading.", src->file), ("%s", err));
     goto fail;
   }
   src->kind = mb_h5_reader_kind (src->reader);
@@ -429,7 +431,7 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
       caps = gst_caps_from_string (str);
       if (caps == NULL)
         GST_ELEMENT_ERROR (src, STREAM, FORMAT,
-            ("Invalid caps attribute in \"%s\".", src->location),
+            ("Invalid caps attribute in \"%s\".", src->file),
             ("dataset %s: caps attribute \"%s\" does not parse",
                 mb_h5_reader_data_path (src->reader), str));
       free (str);
@@ -441,14 +443,14 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   }
   if (caps == NULL) {
     GST_ELEMENT_ERROR (src, STREAM, FORMAT,
-        ("No caps for the dataset in \"%s\".", src->location),
+        ("No caps for the dataset in \"%s\".", src->file),
         ("dataset %s has no caps attribute and its shape says nothing: "
             "set the caps property", mb_h5_reader_data_path (src->reader)));
     goto fail;
   }
   if (!gst_caps_is_fixed (caps)) {
     GST_ELEMENT_ERROR (src, STREAM, FORMAT,
-        ("Caps for the dataset in \"%s\" are not fixed.", src->location),
+        ("Caps for the dataset in \"%s\" are not fixed.", src->file),
         ("dataset %s: %" GST_PTR_FORMAT, mb_h5_reader_data_path (src->reader),
             caps));
     goto fail;
@@ -457,7 +459,7 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   if (src->kind == MB_H5R_FRAMES && gst_structure_has_name (s, "video/x-raw")
       && !setup_raw_video (src, caps)) {
     GST_ELEMENT_ERROR (src, STREAM, FORMAT,
-        ("Frames in \"%s\" do not match their caps.", src->location),
+        ("Frames in \"%s\" do not match their caps.", src->file),
         ("dataset %s: %" G_GSIZE_FORMAT " bytes per row, caps %"
             GST_PTR_FORMAT, mb_h5_reader_data_path (src->reader),
             src->frame_bytes, caps));
@@ -499,7 +501,7 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   }
   GST_INFO_OBJECT (src, "%s: %s rows [%" G_GUINT64_FORMAT ", %"
       G_GUINT64_FORMAT ") of %" G_GUINT64_FORMAT ", caps %" GST_PTR_FORMAT
-      ", %s", src->location, mb_h5_reader_data_path (src->reader), src->first,
+      ", %s", src->file, mb_h5_reader_data_path (src->reader), src->first,
       src->end, rows, caps, src->has_ts ? "timestamps" :
       src->timed ? "framerate" : "untimed");
 
@@ -580,6 +582,7 @@ gst_hdf5_src_stop (GstBaseSrc * bsrc)
     mb_h5_reader_close (src->reader);
     src->reader = NULL;
   }
+  g_clear_pointer (&src->file, g_free);
   return TRUE;
 }
 

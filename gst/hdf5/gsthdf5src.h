@@ -33,6 +33,7 @@ struct _GstHdf5Src
   guint max_buffers;
 
   /* streaming state: set up in start(), used by the streaming thread */
+  gchar *file;                  /* location as started */
   MbH5Reader *reader;
   MbH5ReaderKind kind;
   GstCaps *caps;
