@@ -651,14 +651,18 @@ static GstFlowReturn
 read_frame (GstHdf5Src * src, guint64 row, GstBuffer ** out)
 {
   GstBuffer *buf = NULL;
-  GstMapInfo map;
+  GstMapInfo map = GST_MAP_INFO_INIT;
   GstFlowReturn ret;
   int rc;
 
   ret = gst_buffer_pool_acquire_buffer (src->pool, &buf, NULL);
   if (ret != GST_FLOW_OK)
     return ret;
-  if (!gst_buffer_map (buf, &map, GST_MAP_WRITE)) {
+  if (gst_buffer_get_size (buf) != src->out_size)       /* resized, reused */
+    gst_buffer_set_size (buf, src->out_size);
+  if (!gst_buffer_map (buf, &map, GST_MAP_WRITE) || map.size < src->out_size) {
+    if (map.memory)
+      gst_buffer_unmap (buf, &map);
     gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (src, RESOURCE, FAILED, ("Could not map a buffer."),
         (NULL));
