@@ -486,9 +486,18 @@ build_maps (GstStereoRectify * self, const GstVideoInfo * info)
   alpha = self->alpha;
   GST_OBJECT_UNLOCK (self);
 
+  if (mv != GST_VIDEO_MULTIVIEW_MODE_NONE &&
+      mv != GST_VIDEO_MULTIVIEW_MODE_MONO &&
+      mv != GST_VIDEO_MULTIVIEW_MODE_SIDE_BY_SIDE &&
+      mv != GST_VIDEO_MULTIVIEW_MODE_TOP_BOTTOM) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Caps multiview-mode '%s' is not supported (side-by-side, "
+            "top-bottom or mono)", GST_STR_NULL
+            (gst_video_multiview_mode_to_caps_string (mv))), (NULL));
+    return FALSE;
+  }
   if (layout == GST_STEREO_RECTIFY_LAYOUT_AUTO) {
-    if (mv == GST_VIDEO_MULTIVIEW_MODE_SIDE_BY_SIDE ||
-        mv == GST_VIDEO_MULTIVIEW_MODE_SIDE_BY_SIDE_QUINCUNX)
+    if (mv == GST_VIDEO_MULTIVIEW_MODE_SIDE_BY_SIDE)
       layout = GST_STEREO_RECTIFY_LAYOUT_SIDE_BY_SIDE;
     else if (mv == GST_VIDEO_MULTIVIEW_MODE_TOP_BOTTOM)
       layout = GST_STEREO_RECTIFY_LAYOUT_TOP_BOTTOM;

@@ -564,6 +564,14 @@ GST_START_TEST (test_element_errors)
       "framerate=30/1");
   fail_unless (e && strstr (e, "describes one camera"), "%s", e);
   g_free (e);
+  /* frame packings other than side-by-side / top-bottom */
+  g_free (props);
+  props = g_strdup_printf ("calibration=%s", ok);
+  e = run_for_error (props, "video/x-raw,format=GRAY8,width=64,height=48,"
+      "framerate=30/1,multiview-mode=row-interleaved");
+  fail_unless (e && strstr (e, "row-interleaved") &&
+      strstr (e, "not supported"), "%s", e);
+  g_free (e);
   /* right without left */
   g_free (props);
   props = g_strdup_printf ("right-calibration=%s", ok);
