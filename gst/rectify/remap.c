@@ -216,15 +216,6 @@ load32 (const uint8_t * p)
   return _mm_cvtsi32_si128 (v);
 }
 
-static inline __m128i
-load16x2 (const uint8_t * p, const uint8_t * q)
-{
-  uint16_t a, b;
-  memcpy (&a, p, 2);
-  memcpy (&b, q, 2);
-  return _mm_cvtsi32_si128 ((int32_t) (a | ((uint32_t) b << 16)));
-}
-
 static inline void
 store32 (uint8_t * p, __m128i v)
 {
