@@ -508,7 +508,7 @@ tick_time (MbAlign * a, int64_t * ts, int force)
 int
 mb_align_pending (const MbAlign * a, int64_t * ts)
 {
-  int64_t t;
+  int64_t t = 0;
 
   if (mb_align_is_done (a))
     return 0;
@@ -517,10 +517,24 @@ mb_align_pending (const MbAlign * a, int64_t * ts)
     if (r == NULL || r->n == 0)
       return 0;
     t = W (r, 0).ts;
-  } else {
-    if (!rate_mode (a) || !a->have_t0)
-      return 0;
+  } else if (rate_mode (a) && a->have_t0) {
     t = rate_tick (a, a->tick_idx);
+  } else if (rate_mode (a)) {
+    /* not every input has data yet: a forced start would tick at the
+     * largest first timestamp among those that have */
+    size_t i;
+    int any = 0;
+    for (i = 0; i < a->n_in; i++) {
+      const Input *in = &a->in[i];
+      if (in->used && in->has_first && (!any || in->first_ts > t)) {
+        t = in->first_ts;
+        any = 1;
+      }
+    }
+    if (!any)
+      return 0;
+  } else {
+    return 0;
   }
   if (ts)
     *ts = t;

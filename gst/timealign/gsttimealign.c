@@ -149,7 +149,12 @@ struct _GstTimeAlignPad
   InterpKind interp;
   MbRosSchema *schema;
   gboolean warned_interp;
-  gint need_segment;            /* atomic */
+  /* output side of the pair, under push_mutex (never held by anything
+   * that waits for this element) */
+  GMutex push_mutex;
+  gboolean need_segment;        /* send a segment before the next output */
+  gint out_flushing;            /* atomic: flush-start sent on the output */
+  guint epoch;                  /* +1 per flush-stop (push_mutex + lock) */
   GThread *thread;              /* thread that fed this input last (or presumed) */
   gboolean waiting;             /* its chain waits for room in the window */
 };
@@ -159,13 +164,21 @@ struct _GstTimeAlign
   GstElement parent;
 
   GMutex lock;                  /* core, pads' runtime state, properties */
-  GMutex push_lock;             /* decide + push, keeps ticks in order */
+  /* The push token: whoever holds it (chain, EOS, deadline thread, pad
+   * release) decides ticks and pushes them, so ticks leave in order. It is a
+   * flag + cond under `lock` rather than a mutex so that a thread waiting
+   * for it gives up when its pad flushes or deactivates (the holder may be
+   * blocked downstream). */
+  gboolean pushing;
+  GCond push_cond;
+  guint n_push_waiting;
+  gboolean need_process;        /* a released pad may unblock ticks */
   GCond window_cond;            /* a window may have room / inputs moved */
   guint n_waiting;
   MbAlign *core;
   GPtrArray *pads;              /* GstTimeAlignPad * by id, NULL = free */
   GstFlowCombiner *flow;
-  GArray *outs;                 /* OutItems being pushed (push_lock) */
+  GArray *outs;                 /* OutItems being pushed (push token) */
 
   /* properties */
   gchar *reference;
@@ -264,6 +277,9 @@ core_unref (void *data, void *user)
   gst_buffer_unref (GST_BUFFER_CAST (data));
 }
 
+static GQuark pair_quark_value;
+#define pair_quark() pair_quark_value
+
 static GstTimeAlignPad *
 pad_by_id (GstTimeAlign * self, gint id)
 {
@@ -329,10 +345,11 @@ resolve_reference (GstTimeAlign * self)
 /* One output of a tick, built under the lock, pushed outside it. */
 typedef struct
 {
-  GstPad *srcpad;               /* no ref: pads are released under push_lock */
+  GstPad *srcpad;               /* ref; its sink pad lives as long (qdata) */
   GstBuffer *buffer;
   GstEvent *event;
   GstFlowReturn flow;
+  guint epoch;                  /* of its pad when decided: stale after a flush */
   /* srcpad == NULL: a dropped tick, reported with a QoS message */
   GstClockTime dropped_ts;
   guint64 processed, dropped;
@@ -341,6 +358,7 @@ typedef struct
 static void
 out_item_clear (OutItem * o)
 {
+  gst_clear_object (&o->srcpad);
   gst_clear_buffer (&o->buffer);
   gst_clear_event (&o->event);
 }
@@ -462,7 +480,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   gsize i;
 
   if (tick->dropped) {
-    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, tick->ts,
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, 0, tick->ts,
       mb_align_ticks_out (self->core), mb_align_ticks_dropped (self->core)
     };
     GST_LOG_OBJECT (self, "tick %" GST_TIME_FORMAT " dropped",
@@ -488,7 +506,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   for (i = 0; i < tick->n_slots; i++) {
     MbAlignSlot *s = &tick->slots[i];
     GstTimeAlignPad *tp = pad_by_id (self, (gint) i);
-    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, 0, 0, 0 };
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, 0, 0, 0, 0 };
     GstBuffer *src = NULL, *out = NULL;
     gint64 src_rt = s->ts;
     guint64 src_unix = 0;
@@ -535,7 +553,8 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
         GST_BUFFER_FLAG_UNSET (out, MB_BUFFER_FLAG_REPEATED);
       o.buffer = out;
     }
-    o.srcpad = tp->srcpad;
+    o.srcpad = gst_object_ref (tp->srcpad);
+    o.epoch = tp->epoch;
     g_array_append_val (outs, o);
   }
   mb_align_tick_clear (self->core, tick);
@@ -613,15 +632,44 @@ stats_structure (GstTimeAlign * self)
   return s;
 }
 
-/* with push_lock, without self->lock: pushes the outputs in order; on
- * @done sends EOS on every output once and posts the stats message. */
+/* with self->lock: waits for the push token; FALSE when @tp (or, for the
+ * deadline thread, the element) stops meanwhile */
+static gboolean
+acquire_push (GstTimeAlign * self, GstTimeAlignPad * tp)
+{
+  while (self->pushing) {
+    if (tp ? tp->flushing : self->timer_stop)
+      return FALSE;
+    self->n_push_waiting++;
+    g_cond_wait (&self->push_cond, &self->lock);
+    self->n_push_waiting--;
+  }
+  if (tp ? tp->flushing : self->timer_stop)
+    return FALSE;
+  self->pushing = TRUE;
+  return TRUE;
+}
+
+/* with self->lock */
+static void
+release_push (GstTimeAlign * self)
+{
+  self->pushing = FALSE;
+  if (self->n_push_waiting)
+    g_cond_broadcast (&self->push_cond);
+}
+
+/* with the push token, without self->lock: pushes the outputs in order,
+ * then releases the token; on @done sends EOS on every output once and
+ * posts the stats message. */
 static GstFlowReturn
 push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   guint i;
-  gboolean send_eos = FALSE;
+  gboolean send_eos = FALSE, warn_ref = FALSE;
 
+again:
   for (i = 0; i < outs->len; i++) {
     OutItem *o = &g_array_index (outs, OutItem, i);
     GstTimeAlignPad *tp;
@@ -638,18 +686,22 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
     }
     tp = gst_pad_get_element_private (o->srcpad);
 
-    if (g_atomic_int_compare_and_exchange (&tp->need_segment, 1, 0)) {
+    g_mutex_lock (&tp->push_mutex);
+    if (o->epoch != tp->epoch || g_atomic_int_get (&tp->out_flushing)) {
+      /* decided before a flush of this output */
+      o->flow = GST_FLOW_FLUSHING;
+      g_mutex_unlock (&tp->push_mutex);
+      continue;
+    }
+    if (tp->need_segment) {
       GstSegment seg;
       GstEvent *ev;
-      guint32 seqnum;
 
       gst_segment_init (&seg, GST_FORMAT_TIME);
       ev = gst_event_new_segment (&seg);
-      g_mutex_lock (&self->lock);
-      seqnum = tp->segment_seqnum;
-      g_mutex_unlock (&self->lock);
-      if (seqnum != GST_SEQNUM_INVALID)
-        gst_event_set_seqnum (ev, seqnum);
+      if (tp->segment_seqnum != GST_SEQNUM_INVALID)
+        gst_event_set_seqnum (ev, tp->segment_seqnum);
+      tp->need_segment = FALSE;
       gst_pad_push_event (o->srcpad, ev);
     }
     if (o->buffer) {
@@ -659,37 +711,42 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
       gst_pad_push_event (o->srcpad, o->event);
       o->event = NULL;
     }
+    g_mutex_unlock (&tp->push_mutex);
   }
-  if (outs->len) {
-    g_mutex_lock (&self->lock);
-    for (i = 0; i < outs->len; i++) {
-      OutItem *o = &g_array_index (outs, OutItem, i);
-      if (o->srcpad)
-        ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad,
-            o->flow);
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < outs->len; i++) {
+    OutItem *o = &g_array_index (outs, OutItem, i);
+    if (o->srcpad)
+      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, o->flow);
+  }
+  g_array_set_size (outs, 0);
+  if (done && !self->eos_sent) {
+    self->eos_sent = TRUE;
+    send_eos = TRUE;
+    if (mb_align_get_reference (self->core) == -2 && self->reference &&
+        self->reference[0] && !self->ref_warned) {
+      self->ref_warned = TRUE;
+      warn_ref = TRUE;
     }
-    g_mutex_unlock (&self->lock);
-    g_array_set_size (outs, 0);
   }
+  if (self->need_process && !self->eos_sent) {
+    /* a pad was released while we held the token: the others may have
+     * been waiting for it */
+    self->need_process = FALSE;
+    process (self, outs, &done);
+    if (outs->len || done) {
+      g_mutex_unlock (&self->lock);
+      goto again;
+    }
+  }
+  release_push (self);
+  g_mutex_unlock (&self->lock);
 
-  if (done) {
-    g_mutex_lock (&self->lock);
-    if (!self->eos_sent) {
-      self->eos_sent = TRUE;
-      send_eos = TRUE;
-      if (mb_align_get_reference (self->core) == -2 && self->reference &&
-          self->reference[0] && !self->ref_warned) {
-        self->ref_warned = TRUE;
-        g_mutex_unlock (&self->lock);
-        GST_ELEMENT_WARNING (self, STREAM, FAILED,
-            ("No input matches reference \"%s\"", self->reference),
-            ("no sink pad is called so and no stream tag %s has that value",
-                MB_TAG_ROS_TOPIC));
-        g_mutex_lock (&self->lock);
-      }
-    }
-    g_mutex_unlock (&self->lock);
-  }
+  if (warn_ref)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("No input matches reference \"%s\"", self->reference),
+        ("no sink pad is called so and no stream tag %s has that value",
+            MB_TAG_ROS_TOPIC));
   if (send_eos) {
     GstIterator *it;
     GValue v = G_VALUE_INIT;
@@ -702,13 +759,17 @@ push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
     while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
       GstPad *p = g_value_get_object (&v);
       GstTimeAlignPad *tp = gst_pad_get_element_private (p);
-      if (tp && g_atomic_int_compare_and_exchange (&tp->need_segment, 1, 0)
-          && gst_pad_has_current_caps (p)) {
+      if (tp)
+        g_mutex_lock (&tp->push_mutex);
+      if (tp && tp->need_segment && gst_pad_has_current_caps (p)) {
         GstSegment seg;
         gst_segment_init (&seg, GST_FORMAT_TIME);
+        tp->need_segment = FALSE;
         gst_pad_push_event (p, gst_event_new_segment (&seg));
       }
       gst_pad_push_event (p, gst_event_new_eos ());
+      if (tp)
+        g_mutex_unlock (&tp->push_mutex);
       g_value_reset (&v);
     }
     g_value_unset (&v);
@@ -725,14 +786,16 @@ new_outs (void)
   return outs;
 }
 
+/* with self->lock: wakes every wait that re-checks state */
 static void
-wake_timer (GstTimeAlign * self)
+wake_waiters (GstTimeAlign * self)
 {
-  /* with self->lock */
   if (self->live)
     g_cond_signal (&self->timer_cond);
   if (self->n_waiting)
     g_cond_broadcast (&self->window_cond);
+  if (self->n_push_waiting)
+    g_cond_broadcast (&self->push_cond);
 }
 
 /* with self->lock: @thread waits here for room that is still not there */
@@ -751,7 +814,6 @@ thread_is_stuck (GstTimeAlign * self, GThread * thread)
 }
 
 #define MAX_BLOCKERS 64
-#define UNKNOWN_THREAD_WAIT (100 * G_TIME_SPAN_MILLISECOND)
 
 /* with self->lock. The window of @tp is full. When the inputs the oldest
  * tick waits for are fed by other threads that are not themselves waiting
@@ -759,12 +821,15 @@ thread_is_stuck (GstTimeAlign * self, GThread * thread)
  * When one of them is fed by this thread (one thread feeds every input),
  * waiting would deadlock: return and let the caller force the tick. An
  * input that never delivered anything is waited for at most
- * UNKNOWN_THREAD_WAIT, then presumed to share this thread. */
+ * `latency`, then presumed to share this thread. Any wait lasts at most
+ * `latency`: the other thread may be held up outside this element (an
+ * application holding its source's stream lock, a stalled upstream), and
+ * the tick is then forced. */
 static void
 wait_for_room (GstTimeAlign * self, GstTimeAlignPad * tp)
 {
   GThread *me = g_thread_self ();
-  gint64 unknown_end = g_get_monotonic_time () + UNKNOWN_THREAD_WAIT;
+  gint64 end = g_get_monotonic_time () + (gint64) (self->latency / 1000);
   int ids[MAX_BLOCKERS];
 
   while (!tp->flushing && mb_align_has_input (self->core, tp->id) &&
@@ -786,16 +851,16 @@ wait_for_room (GstTimeAlign * self, GstTimeAlignPad * tp)
     GST_LOG_OBJECT (tp, "window full, waiting for %d other input(s)", n);
     tp->waiting = TRUE;
     self->n_waiting++;
-    if (unknown) {
-      if (!g_cond_wait_until (&self->window_cond, &self->lock, unknown_end)) {
-        for (i = 0; i < n; i++) {
-          GstTimeAlignPad *up = pad_by_id (self, ids[i]);
-          if (up && up->thread == NULL)
-            up->thread = me;
-        }
+    if (!g_cond_wait_until (&self->window_cond, &self->lock, end)) {
+      GST_DEBUG_OBJECT (tp, "waited `latency` for other inputs: forcing");
+      for (i = 0; unknown && i < n; i++) {
+        GstTimeAlignPad *up = pad_by_id (self, ids[i]);
+        if (up && up->thread == NULL)
+          up->thread = me;
       }
-    } else {
-      g_cond_wait (&self->window_cond, &self->lock);
+      self->n_waiting--;
+      tp->waiting = FALSE;
+      return;
     }
     self->n_waiting--;
     tp->waiting = FALSE;
@@ -828,22 +893,14 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
 
-  g_mutex_lock (&self->push_lock);
   g_mutex_lock (&self->lock);
   outs = self->outs;
   tp->thread = g_thread_self ();
   if (!tp->flushing &&
-      mb_align_window_len (self->core, tp->id) >= self->max_window) {
-    /* never wait holding push_lock: the input we wait for needs it */
-    g_mutex_unlock (&self->push_lock);
+      mb_align_window_len (self->core, tp->id) >= self->max_window)
     wait_for_room (self, tp);
-    g_mutex_unlock (&self->lock);
-    g_mutex_lock (&self->push_lock);
-    g_mutex_lock (&self->lock);
-  }
   if (tp->flushing) {
     g_mutex_unlock (&self->lock);
-    g_mutex_unlock (&self->push_lock);
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
@@ -853,7 +910,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
      * returning EOS made rosbagsrc's task pause race with its shutdown
      * (see docs/timealign.md). */
     g_mutex_unlock (&self->lock);
-    g_mutex_unlock (&self->push_lock);
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
@@ -862,9 +918,13 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     GST_LOG_OBJECT (pad, "buffer %" GST_TIME_FORMAT " outside the segment",
         GST_TIME_ARGS (ts));
     g_mutex_unlock (&self->lock);
-    g_mutex_unlock (&self->push_lock);
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
+  }
+  if (!acquire_push (self, tp)) {
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
   }
   if (!self->have_unix_offset && get_unix_time (buf, &unix_ns)) {
     self->unix_offset = (gint64) unix_ns - (gint64) rt;
@@ -892,11 +952,10 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
   }
   process (self, outs, &done);
-  wake_timer (self);
+  wake_waiters (self);
   g_mutex_unlock (&self->lock);
 
   ret = push_outputs (self, outs, done);
-  g_mutex_unlock (&self->push_lock);
 
   /* this input's own status goes first */
   GST_OBJECT_LOCK (pad);
@@ -997,34 +1056,55 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_FLUSH_START:
       g_mutex_lock (&self->lock);
       tp->flushing = TRUE;
-      wake_timer (self);
+      wake_waiters (self);
       g_mutex_unlock (&self->lock);
-      break;
+      g_atomic_int_set (&tp->out_flushing, 1);
+      /* the output may already be flushing (flushing seek sent from here) */
+      gst_pad_event_default (pad, parent, event);
+      return TRUE;
     case GST_EVENT_FLUSH_STOP:{
       gboolean ret;
+      GstPad *srcpad;
 
+      /* push_mutex first: a push on this output in progress returns soon,
+       * the flush-start went downstream before */
+      g_mutex_lock (&tp->push_mutex);
       g_mutex_lock (&self->lock);
       mb_align_flush_input (self->core, tp->id);
       tp->flushing = FALSE;
       gst_segment_init (&tp->segment, GST_FORMAT_TIME);
       self->eos_sent = FALSE;
       gst_flow_combiner_reset (self->flow);
+      tp->epoch++;
+      srcpad = tp->srcpad ? gst_object_ref (tp->srcpad) : NULL;
       g_mutex_unlock (&self->lock);
-      g_atomic_int_set (&tp->need_segment, 1);
-      ret = gst_pad_push_event (tp->srcpad, event);
+      if (srcpad == NULL) {
+        g_mutex_unlock (&tp->push_mutex);
+        gst_event_unref (event);
+        return FALSE;
+      }
+      ret = gst_pad_push_event (srcpad, event);
+      tp->need_segment = TRUE;
+      g_atomic_int_set (&tp->out_flushing, 0);
+      g_mutex_unlock (&tp->push_mutex);
+      gst_object_unref (srcpad);
       return ret;
     }
     case GST_EVENT_EOS:{
       gboolean done = FALSE;
 
-      g_mutex_lock (&self->push_lock);
       g_mutex_lock (&self->lock);
       mb_align_set_eos (self->core, tp->id);
+      wake_waiters (self);
+      if (!acquire_push (self, tp)) {
+        /* flushing: the EOS is dropped with the rest of the stream */
+        g_mutex_unlock (&self->lock);
+        gst_event_unref (event);
+        return FALSE;
+      }
       process (self, self->outs, &done);
-      wake_timer (self);
       g_mutex_unlock (&self->lock);
       push_outputs (self, self->outs, done);
-      g_mutex_unlock (&self->push_lock);
       gst_event_unref (event);
       return TRUE;
     }
@@ -1038,6 +1118,24 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
+/* Deactivation (state change to READY, pad release) stops this input's
+ * waits before GstPad waits for its chain to return. */
+static gboolean
+gst_time_align_sink_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  tp->flushing = !active;
+  wake_waiters (self);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
 static GstIterator *
 gst_time_align_iterate_internal_links (GstPad * pad, GstObject * parent)
 {
@@ -1046,13 +1144,20 @@ gst_time_align_iterate_internal_links (GstPad * pad, GstObject * parent)
   GstIterator *it = NULL;
   GValue v = G_VALUE_INIT;
 
-  if (tp == NULL)
+  if (tp == NULL || parent == NULL)
     return NULL;
-  other = GST_PAD_IS_SINK (pad) ? tp->srcpad : GST_PAD (tp);
+  if (GST_PAD_IS_SINK (pad)) {
+    GstTimeAlign *self = GST_TIME_ALIGN (parent);
+    g_mutex_lock (&self->lock);
+    other = tp->srcpad ? gst_object_ref (tp->srcpad) : NULL;
+    g_mutex_unlock (&self->lock);
+  } else {
+    other = gst_object_ref (GST_PAD (tp));
+  }
   if (other == NULL)
     return NULL;
   g_value_init (&v, GST_TYPE_PAD);
-  g_value_set_object (&v, other);
+  g_value_take_object (&v, other);
   it = gst_iterator_new_single (GST_TYPE_PAD, &v);
   g_value_unset (&v);
   return it;
@@ -1069,20 +1174,56 @@ gst_time_align_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
     /* one seek for every input, as the inputs share one timeline */
-    GstIterator *it = gst_element_iterate_sink_pads (GST_ELEMENT (self));
-    GValue v = G_VALUE_INIT;
-    gboolean ok = TRUE, any = FALSE;
+    GstSeekFlags flags;
+    GPtrArray *sinks = g_ptr_array_new_with_free_func (gst_object_unref);
+    GPtrArray *srcs = g_ptr_array_new_with_free_func (gst_object_unref);
+    gboolean flush, ok = TRUE;
+    guint i;
 
-    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-      GstPad *p = g_value_get_object (&v);
-      ok &= gst_pad_push_event (p, gst_event_ref (event));
-      any = TRUE;
-      g_value_reset (&v);
+    gst_event_parse_seek (event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
+    flush = (flags & GST_SEEK_FLAG_FLUSH) != 0;
+    g_mutex_lock (&self->lock);
+    for (i = 0; i < self->pads->len; i++) {
+      GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+      if (tp && tp->srcpad) {
+        g_ptr_array_add (sinks, gst_object_ref (tp));
+        g_ptr_array_add (srcs, gst_object_ref (tp->srcpad));
+      }
     }
-    g_value_unset (&v);
-    gst_iterator_free (it);
+    g_mutex_unlock (&self->lock);
+
+    /* Flush every output first: a thread pushing a tick may be blocked
+     * downstream on another input's branch, holding the push token, and
+     * its upstream could not finish the seek. */
+    for (i = 0; flush && i < srcs->len; i++) {
+      GstEvent *fs = gst_event_new_flush_start ();
+      GstTimeAlignPad *tp = g_ptr_array_index (sinks, i);
+      gst_event_set_seqnum (fs, gst_event_get_seqnum (event));
+      g_atomic_int_set (&tp->out_flushing, 1);
+      gst_pad_push_event (g_ptr_array_index (srcs, i), fs);
+    }
+    for (i = 0; i < sinks->len; i++) {
+      if (!gst_pad_push_event (g_ptr_array_index (sinks, i),
+              gst_event_ref (event))) {
+        ok = FALSE;
+        if (flush) {
+          /* that upstream will not flush: end the flush we started */
+          GstTimeAlignPad *tp = g_ptr_array_index (sinks, i);
+          GstEvent *fs = gst_event_new_flush_stop (TRUE);
+          gst_event_set_seqnum (fs, gst_event_get_seqnum (event));
+          g_mutex_lock (&tp->push_mutex);
+          gst_pad_push_event (g_ptr_array_index (srcs, i), fs);
+          tp->need_segment = TRUE;
+          g_atomic_int_set (&tp->out_flushing, 0);
+          g_mutex_unlock (&tp->push_mutex);
+        }
+      }
+    }
+    ok = ok && sinks->len > 0;
+    g_ptr_array_unref (sinks);
+    g_ptr_array_unref (srcs);
     gst_event_unref (event);
-    return ok && any;
+    return ok;
   }
   return gst_pad_event_default (pad, parent, event);
 }
@@ -1186,13 +1327,12 @@ timer_thread (gpointer data)
 
     now = gst_clock_get_time (clock) - base;
     gst_object_unref (clock);
-    g_mutex_lock (&self->push_lock);
     g_mutex_lock (&self->lock);
-    if (self->playing && !self->timer_stop)
-      process_forced (self, now, outs, &done);
+    if (!self->playing || !acquire_push (self, NULL))
+      continue;
+    process_forced (self, now, outs, &done);
     g_mutex_unlock (&self->lock);
     push_outputs (self, outs, done);
-    g_mutex_unlock (&self->push_lock);
     g_mutex_lock (&self->lock);
   }
   g_mutex_unlock (&self->lock);
@@ -1265,9 +1405,14 @@ gst_time_align_request_new_pad (GstElement * element, GstPadTemplate * templ,
   g_free (rname);
 
   tp->id = (gint) idx;
+  /* tp->srcpad: no ref (the element owns it), read under self->lock and
+   * cleared on release; the src pad keeps its sink pad alive for outputs
+   * still being pushed */
   tp->srcpad = srcpad;
+  g_object_set_qdata_full (G_OBJECT (srcpad), pair_quark (),
+      gst_object_ref (tp), gst_object_unref);
   tp->segment_seqnum = GST_SEQNUM_INVALID;
-  tp->need_segment = 1;
+  tp->need_segment = TRUE;
   gst_segment_init (&tp->segment, GST_FORMAT_TIME);
   gst_pad_set_element_private (GST_PAD (tp), tp);
   gst_pad_set_element_private (srcpad, tp);
@@ -1278,6 +1423,8 @@ gst_time_align_request_new_pad (GstElement * element, GstPadTemplate * templ,
       GST_DEBUG_FUNCPTR (gst_time_align_sink_event));
   gst_pad_set_iterate_internal_links_function (GST_PAD (tp),
       GST_DEBUG_FUNCPTR (gst_time_align_iterate_internal_links));
+  gst_pad_set_activatemode_function (GST_PAD (tp),
+      GST_DEBUG_FUNCPTR (gst_time_align_sink_activate_mode));
   GST_PAD_SET_PROXY_CAPS (GST_PAD (tp));
   GST_PAD_SET_PROXY_ALLOCATION (GST_PAD (tp));
 
@@ -1315,20 +1462,29 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   GArray *outs = self->outs;
   gboolean done = FALSE;
 
-  g_mutex_lock (&self->push_lock);
   g_mutex_lock (&self->lock);
-  srcpad = tp->srcpad;
+  srcpad = gst_object_ref (tp->srcpad);
+  tp->srcpad = NULL;
+  tp->flushing = TRUE;          /* its chain stops waiting, if it does */
   mb_align_remove_input (self->core, tp->id);
   g_ptr_array_index (self->pads, tp->id) = NULL;
   gst_flow_combiner_remove_pad (self->flow, srcpad);
   resolve_reference (self);
-  wake_timer (self);
-  /* the others may have been waiting for this one */
-  if (GST_STATE (self) > GST_STATE_READY)
+  wake_waiters (self);
+  /* The others may have been waiting for this input. Never wait for the
+   * push token here: its holder may be blocked downstream until the
+   * application changes state. Its holder runs the ticks instead. */
+  if (self->pushing) {
+    self->need_process = TRUE;
+    g_mutex_unlock (&self->lock);
+  } else if (GST_STATE (self) > GST_STATE_READY) {
+    self->pushing = TRUE;
     process (self, outs, &done);
-  g_mutex_unlock (&self->lock);
-  push_outputs (self, outs, done);
-  g_mutex_unlock (&self->push_lock);
+    g_mutex_unlock (&self->lock);
+    push_outputs (self, outs, done);
+  } else {
+    g_mutex_unlock (&self->lock);
+  }
 
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
@@ -1336,6 +1492,7 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   gst_element_remove_pad (element, pad);
+  gst_object_unref (srcpad);
 }
 
 /* GstChildProxy: sink pad properties from gst-launch (sink_1::policy=hold) */
@@ -1400,7 +1557,9 @@ gst_time_align_change_state (GstElement * element, GstStateChange transition)
         if (tp) {
           tp->flushing = FALSE;
           gst_segment_init (&tp->segment, GST_FORMAT_TIME);
-          g_atomic_int_set (&tp->need_segment, 1);
+          tp->need_segment = TRUE;
+          tp->out_flushing = 0;
+          tp->epoch++;
         }
       }
       g_mutex_unlock (&self->lock);
@@ -1437,11 +1596,9 @@ gst_time_align_change_state (GstElement * element, GstStateChange transition)
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    g_mutex_lock (&self->push_lock);
     g_mutex_lock (&self->lock);
     mb_align_reset (self->core);
     g_mutex_unlock (&self->lock);
-    g_mutex_unlock (&self->push_lock);
   }
   return ret;
 }
@@ -1539,7 +1696,7 @@ gst_time_align_finalize (GObject * object)
   g_array_free (self->outs, TRUE);
   g_free (self->reference);
   g_mutex_clear (&self->lock);
-  g_mutex_clear (&self->push_lock);
+  g_cond_clear (&self->push_cond);
   g_cond_clear (&self->timer_cond);
   g_cond_clear (&self->window_cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1554,6 +1711,7 @@ gst_time_align_class_init (GstTimeAlignClass * klass)
   GST_DEBUG_CATEGORY_INIT (gst_time_align_debug, "timealign", 0,
       "Align streams to a reference stream or a fixed rate");
   mb_tags_init ();
+  pair_quark_value = g_quark_from_static_string ("timealign-pair");
 
   gobject_class->set_property = gst_time_align_set_property;
   gobject_class->get_property = gst_time_align_get_property;
@@ -1581,9 +1739,10 @@ gst_time_align_class_init (GstTimeAlignClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
-          "Live pipelines only: how long in ns after a tick's running time "
-          "(plus upstream latency) late inputs are waited for before the "
-          "tick is decided with what is there", 0, G_MAXINT64,
+          "How long in ns late inputs are waited for before a tick is "
+          "decided with what is there: live, after the tick's running time "
+          "(plus upstream latency); any pipeline, while a full window waits "
+          "for inputs fed by other threads", 0, G_MAXINT64,
           DEFAULT_LATENCY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_WINDOW,
@@ -1626,7 +1785,7 @@ static void
 gst_time_align_init (GstTimeAlign * self)
 {
   g_mutex_init (&self->lock);
-  g_mutex_init (&self->push_lock);
+  g_cond_init (&self->push_cond);
   g_cond_init (&self->timer_cond);
   g_cond_init (&self->window_cond);
   self->core = mb_align_new (core_ref, core_unref, self);
@@ -1747,6 +1906,7 @@ gst_time_align_pad_finalize (GObject * object)
   GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (object);
 
   g_free (tp->topic);
+  g_mutex_clear (&tp->push_mutex);
   if (tp->schema)
     mb_ros_schema_free (tp->schema);
   G_OBJECT_CLASS (gst_time_align_pad_parent_class)->finalize (object);
@@ -1809,6 +1969,7 @@ gst_time_align_pad_class_init (GstTimeAlignPadClass * klass)
 static void
 gst_time_align_pad_init (GstTimeAlignPad * tp)
 {
+  g_mutex_init (&tp->push_mutex);
   tp->mode = DEFAULT_PAD_MODE;
   tp->policy = DEFAULT_PAD_POLICY;
   tp->tolerance = DEFAULT_PAD_TOLERANCE;

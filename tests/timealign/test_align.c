@@ -578,12 +578,48 @@ test_stats (void)
   mb_align_free (a);
 }
 
+/* Fixed rate with an input that never delivers (live, dead camera): the
+ * first tick exists once forced (deadline), at the others' first time. */
+static void
+test_rate_dead_input (void)
+{
+  static Obj o[4];
+  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  MbAlignTick tick;
+  int64_t ts = -1;
+  int k;
+
+  for (k = 0; k < 4; k++) {
+    o[k].idx = k;
+    o[k].refs = 1;
+  }
+  mb_align_add_input (a);
+  mb_align_add_input (a);
+  mb_align_set_reference (a, -1);
+  mb_align_set_rate (a, 10, 1);
+  mb_align_set_input_mode (a, 1, MB_ALIGN_MODE_NEAREST, MB_ALIGN_POLICY_GAP,
+      1000);
+  mb_align_push (a, 0, 5000, &o[0]);
+  mb_align_push (a, 0, 100005000, &o[1]);
+  CHECK (mb_align_next (a, &tick, 0) == MB_ALIGN_NEXT_NONE, "waits for input 1");
+  CHECK (mb_align_pending (a, &ts) && ts == 5000, "pending at %lld",
+      (long long) ts);
+  CHECK (mb_align_next (a, &tick, 1) == MB_ALIGN_NEXT_TICK && tick.ts == 5000
+      && tick.slots[0].kind == MB_ALIGN_SLOT_ITEM
+      && tick.slots[1].kind == MB_ALIGN_SLOT_GAP, "forced first tick");
+  mb_align_tick_clear (a, &tick);
+  mb_align_free (a);
+  for (k = 0; k < 2; k++)
+    CHECK (o[k].refs == 0, "refs %d = %d", k, o[k].refs);
+}
+
 int
 main (int argc, char **argv)
 {
   int iterations = argc > 1 ? atoi (argv[1]) : 400;
 
   test_stats ();
+  test_rate_dead_input ();
   test_flush ();
   test_full_window ();
   test_window_small_when_ordered ();

@@ -991,7 +991,8 @@ GST_START_TEST (test_two_threads)
   guint64 overflow, out;
   Feeder slow, fast;
 
-  fixture_setup (&f, 2, "max-window=8");
+  /* latency bounds the wait for the other thread: generous for slow CI */
+  fixture_setup (&f, 2, "max-window=8 latency=10000000000");
   fixture_start (&f, "application/x-test");
   gst_harness_set_drop_buffers (f.h[0], TRUE);
   gst_harness_set_drop_buffers (f.h[1], TRUE);
