@@ -754,9 +754,16 @@ drop_oldest_locked (GstMembudget * self, GSList ** drops)
       GstBuffer *buf = l->data;
       gsize size = gst_buffer_get_size (buf);
 
+      GstClockTime rt;
+
       g_queue_delete_link (&self->queue, l);
       self->level_buffers--;
       self->level_bytes -= size;
+      /* what is queued now starts after the dropped buffer */
+      rt = buffer_running_time (&self->sink_segment, buf, TRUE);
+      if (GST_CLOCK_TIME_IS_VALID (rt))
+        self->srctime = rt;
+      update_time_level (self);
       if (self->budget)
         mb_budget_release (self->budget, size);
       record_drop_locked (self, buf, drops);

@@ -85,6 +85,7 @@ typedef struct
   guint n;
   gsize size;
   GstFlowReturn last;
+  gulong sleep_us;              /* between pushes */
 } Pusher;
 
 static GstBuffer *
@@ -118,6 +119,8 @@ push_thread (gpointer data)
     p->last = gst_harness_push (p->h, make_seq_buffer (i, p->size));
     if (p->last != GST_FLOW_OK)
       break;
+    if (p->sleep_us)
+      g_usleep (p->sleep_us);
   }
   gst_harness_push_event (p->h, gst_event_new_eos ());
   return NULL;
@@ -268,12 +271,14 @@ GST_START_TEST (test_inflight_bound_block)
 GST_END_TEST;
 
 static void
-run_drop_policy (const gchar * policy, gboolean expect_last)
+run_drop_policy (const gchar * policy, gboolean expect_last,
+    gboolean time_limit)
 {
   GstHarness *h;
   GstBus *bus;
   AliveCounter c;
-  Pusher p = { NULL, 300, BUF_SIZE, GST_FLOW_OK };
+  /* ~3 buffers/ms in, at most 1/ms out */
+  Pusher p = { NULL, 300, BUF_SIZE, GST_FLOW_OK, 300 };
   GThread *th;
   GPtrArray *got;
   gboolean discont_ok;
@@ -283,9 +288,11 @@ run_drop_policy (const gchar * policy, gboolean expect_last)
 
   h = new_harness (&bus);
   gst_util_set_object_arg (G_OBJECT (h->element), "policy", policy);
+  /* the queue fills (in-flight limit), then 2 buffers or 20 ms (the test
+   * buffers last 10 ms) are kept */
   g_object_set (h->element, "max-inflight-bytes", limit,
-      "max-size-buffers", 2, "max-size-bytes", (guint64) 0,
-      "max-size-time", (guint64) 0, NULL);
+      "max-size-buffers", time_limit ? 0 : 2, "max-size-bytes", (guint64) 0,
+      "max-size-time", time_limit ? 20 * GST_MSECOND : 0, NULL);
   alive_watch (&c, h->element);
   p.h = h;
   th = g_thread_new ("push", push_thread, &p);
@@ -298,6 +305,7 @@ run_drop_policy (const gchar * policy, gboolean expect_last)
   GST_INFO ("%s: received %u, dropped %" G_GUINT64_FORMAT ", qos %u", policy,
       got->len, dropped, qos);
   fail_unless (dropped > 0, "nothing was dropped: test did not exercise it");
+  fail_unless (got->len >= 10, "only %u buffers came out", got->len);
   fail_unless_equals_uint64 (got->len + dropped, 300);
   fail_unless_equals_uint64 (dropped_bytes, dropped * BUF_SIZE);
   fail_unless_equals_uint64 (qos, dropped);
@@ -320,14 +328,18 @@ run_drop_policy (const gchar * policy, gboolean expect_last)
 
 GST_START_TEST (test_drop_newest_counts)
 {
-  run_drop_policy ("drop-newest", FALSE);
+  run_drop_policy ("drop-newest", FALSE, FALSE);
+  run_drop_policy ("drop-newest", FALSE, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_drop_oldest_counts)
 {
-  run_drop_policy ("drop-oldest", TRUE);
+  run_drop_policy ("drop-oldest", TRUE, FALSE);
+  /* regression: dropping the oldest must lower the time level, or every
+   * later buffer is dropped too */
+  run_drop_policy ("drop-oldest", TRUE, TRUE);
 }
 
 GST_END_TEST;
@@ -699,7 +711,8 @@ GST_START_TEST (test_rss_limit_applies_policy)
     g_object_get (h->element, "pressure", &pressure, NULL);
   }
   fail_unless (pressure);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  /* posted right after the flag is set, without the lock */
+  msg = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL);
   gst_message_unref (msg);
   p.h = h;
@@ -747,16 +760,30 @@ leak_handoff (GstElement * identity, GstBuffer * buf, gpointer data)
     gsize i;
     for (i = l->map_pos; i < end; i += 4096)
       l->sink += l->map[i];
+    g_mutex_lock (&l->lock);
     l->map_pos = end;
+    g_mutex_unlock (&l->lock);
   }
 }
 
-/* Runs @desc (with elements "mb" and "id") for @secs; returns whether a
- * leak message came */
+static gboolean
+map_done (Leaker * l)
+{
+  gboolean done;
+
+  g_mutex_lock (&l->lock);
+  done = l->map == NULL || l->map_pos >= l->map_size;
+  g_mutex_unlock (&l->lock);
+  return done;
+}
+
+/* Runs @desc (with elements "mb" and "id") for @secs, or up to @max_secs
+ * until a mapped file is fully read; returns whether a leak message came */
 static gboolean
 run_leak_pipeline (const gchar * desc, Leaker * l, gdouble secs,
-    guint64 * rss_growth)
+    gdouble max_secs, guint64 * rss_growth)
 {
+  gint64 start, hard_end;
   GstElement *pipe, *id, *mb;
   GstBus *bus;
   GstMessage *msg;
@@ -774,8 +801,11 @@ run_leak_pipeline (const gchar * desc, Leaker * l, gdouble secs,
   bus = gst_element_get_bus (pipe);
   fail_unless (mb_procmem_read_statm (pm, &a));
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  end = g_get_monotonic_time () + (gint64) (secs * G_TIME_SPAN_SECOND);
-  while (!leak && g_get_monotonic_time () < end) {
+  start = g_get_monotonic_time ();
+  end = start + (gint64) (secs * G_TIME_SPAN_SECOND);
+  hard_end = start + (gint64) (max_secs * G_TIME_SPAN_SECOND);
+  while (!leak && g_get_monotonic_time () < hard_end
+      && (g_get_monotonic_time () < end || !map_done (l))) {
     msg = gst_bus_timed_pop (bus, 50 * GST_MSECOND);
     if (msg == NULL)
       continue;
@@ -804,9 +834,11 @@ run_leak_pipeline (const gchar * desc, Leaker * l, gdouble secs,
   return leak;
 }
 
-/* leak-window 2 s, threshold 3.6 GB/hour (1 MB/s) */
+/* leak-window 2 s, threshold 36 GB/hour (10 MB/s): a quarter of the test
+ * leak, an eighth of the page-cache growth, above start-up noise (queues
+ * and allocator arenas filling) on a loaded machine */
 #define LEAK_MB "membudget name=mb watch-interval=50000000 " \
-  "leak-window=2000000000 leak-threshold=3600000000 stats-interval=0"
+  "leak-window=2000000000 leak-threshold=36000000000 stats-interval=0"
 
 GST_START_TEST (test_leak_detected)
 {
@@ -815,13 +847,14 @@ GST_START_TEST (test_leak_detected)
   gboolean leak;
 
   g_mutex_init (&l.lock);
-  l.per_buffer = 256 * 1024;    /* 100 buffers/s: 25 MiB/s */
+  l.per_buffer = 512 * 1024;    /* 100 buffers/s: 50 MiB/s */
   leak = run_leak_pipeline ("videotestsrc is-live=true ! "
       "video/x-raw,width=32,height=32,framerate=100/1 ! " LEAK_MB
-      " ! identity name=id signal-handoffs=true ! fakesink", &l, 5.0, &growth);
+      " ! identity name=id signal-handoffs=true ! fakesink", &l, 5.0, 5.0,
+      &growth);
   g_slist_free_full (l.blocks, g_free);
   g_mutex_clear (&l.lock);
-  fail_unless (leak, "no leak reported for a 25 MiB/s leak");
+  fail_unless (leak, "no leak reported for a 50 MiB/s leak");
 }
 
 GST_END_TEST;
@@ -835,7 +868,7 @@ GST_START_TEST (test_leak_silent_flat)
   fail_if (run_leak_pipeline ("videotestsrc is-live=true ! "
           "video/x-raw,width=320,height=240,framerate=100/1 ! " LEAK_MB
           " ! identity name=id signal-handoffs=true ! fakesink", &l, 3.5,
-          &growth), "leak reported on a flat pipeline");
+          3.5, &growth), "leak reported on a flat pipeline");
   g_mutex_clear (&l.lock);
 }
 
@@ -887,7 +920,9 @@ GST_START_TEST (test_leak_silent_page_cache)
         LEAK_MB " ! identity name=id signal-handoffs=true sleep-time=12000 ! "
         "fakesink", path);
   }
-  leak = run_leak_pipeline (desc, &l, 3.0, &growth);
+  /* at least 3 s (the 2 s window is covered), until the whole file was
+   * read, at most 15 s */
+  leak = run_leak_pipeline (desc, &l, 3.0, 15.0, &growth);
   GST_INFO ("RSS grew %" G_GUINT64_FORMAT " bytes (file pages)", growth);
   munmap (l.map, size);
   close (fd);
