@@ -45,6 +45,8 @@ struct _Node
   /* arrays */
   Node *elem;
   uint32_t count;               /* NODE_FIXED_ARRAY */
+
+  int has_vlen;                 /* strings or variable arrays inside */
 };
 
 struct _MbH5RosLayout
@@ -151,6 +153,7 @@ build_element (MbRosPrimitive p, const MbRosMsgType * msg, int depth,
     n->size = n->align = sizeof (int64_t);
   } else if (p == MB_ROS_STRING) {
     n->kind = NODE_STRING;
+    n->has_vlen = 1;
     n->type = H5Tcopy (H5T_C_S1);
     if (n->type >= 0 && (H5Tset_size (n->type, H5T_VARIABLE) < 0
             || H5Tset_cset (n->type, H5T_CSET_UTF8) < 0)) {
@@ -176,6 +179,29 @@ build_element (MbRosPrimitive p, const MbRosMsgType * msg, int depth,
     return NULL;
   }
   return n;
+}
+
+/* HDF5 1.10.8 corrupts the variable-length data of an H5T_ARRAY of
+ * compounds holding strings or sequences when one H5Dwrite stores several
+ * rows (lengths kept, bytes zeroed; found by tests/hdf5/test_h5ros.py, row by
+ * row writes are fine). Such a fixed array of N messages is therefore a
+ * compound with members "0" .. "N-1": the same memory layout, readable
+ * everywhere (h5py: ds['pair']['0']['label']). */
+static hid_t
+fixed_message_array_type (const Node * elem, uint32_t count)
+{
+  hid_t t = H5Tcreate (H5T_COMPOUND, elem->size * count);
+  uint32_t i;
+  char name[16];
+
+  for (i = 0; t >= 0 && i < count; i++) {
+    snprintf (name, sizeof (name), "%u", i);
+    if (H5Tinsert (t, name, (size_t) i * elem->size, elem->type) < 0) {
+      H5Tclose (t);
+      t = -1;
+    }
+  }
+  return t;
 }
 
 /* The node of one field (with its array-ness). NULL with err[0] == 0 after
@@ -204,6 +230,7 @@ build_field (const MbRosField * f, int depth, char *err, size_t err_len)
   n->type = -1;
   if (f->array_len == MB_ROS_VAR_ARRAY) {
     n->kind = NODE_VAR_ARRAY;
+    n->has_vlen = 1;
     n->type = H5Tvlen_create (elem->type);
     n->size = sizeof (hvl_t);
     n->align = sizeof (void *);
@@ -211,9 +238,13 @@ build_field (const MbRosField * f, int depth, char *err, size_t err_len)
     hsize_t dim = (hsize_t) f->array_len;
     n->kind = NODE_FIXED_ARRAY;
     n->count = (uint32_t) f->array_len;
-    n->type = H5Tarray_create2 (elem->type, 1, &dim);
     n->size = elem->size * n->count;
     n->align = elem->align;
+    n->has_vlen = elem->has_vlen;
+    if (elem->kind == NODE_MESSAGE && elem->has_vlen)
+      n->type = fixed_message_array_type (elem, n->count);
+    else
+      n->type = H5Tarray_create2 (elem->type, 1, &dim);
   } else {
     set_err (err, err_len, "field '%s': bad array length %d", f->name,
         (int) f->array_len);
@@ -265,6 +296,7 @@ build_message (const MbRosMsgType * t, int depth, char *err, size_t err_len)
     off = round_up (off, c->align);
     n->children[i] = c;
     n->offsets[i] = off;
+    n->has_vlen |= c->has_vlen;
     off += c->size;
     if (c->align > align)
       align = c->align;

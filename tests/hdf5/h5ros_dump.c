@@ -2,10 +2,16 @@
  * rows of the h5ros compound type and writes them as a 1-D dataset with
  * plain HDF5 calls, so python (h5py) can compare them with genpy.
  *
- *   h5ros_dump TYPE DEFINITION_FILE MESSAGES_FILE OUT.h5 DATASET
+ *   h5ros_dump TYPE DEFINITION_FILE MESSAGES_FILE OUT.h5 DATASET [TEXT]
  *
  * MESSAGES_FILE holds records `u32 little-endian length | bytes`. Exit 0 on
  * success, 2 when a message is refused (index printed), 1 on other errors.
+ * With TEXT, the dataset is read back through the HDF5 C API (the file's own
+ * type, converted to the native type by HDF5: no h5ros code involved) and
+ * every value is written one per line, `row.path=value`: integers in
+ * decimal, floats as the hex of their little-endian bytes, strings as the
+ * hex of their bytes, sequences with a `.len` line. This covers what h5py
+ * cannot read (sequences of compounds holding strings, empty ones).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -41,6 +47,122 @@ slurp (const char *path, size_t *len)
   return buf;
 }
 
+static void
+dump_value (FILE * out, const char *path, hid_t t, const uint8_t * p)
+{
+  char sub[1024];
+  size_t i, n;
+
+  switch (H5Tget_class (t)) {
+    case H5T_INTEGER:{
+      size_t sz = H5Tget_size (t);
+      int sgn = H5Tget_sign (t) == H5T_SGN_2;
+      if (sgn) {
+        int64_t v = sz == 1 ? *(int8_t *) p : sz == 2 ? *(int16_t *) p :
+            sz == 4 ? *(int32_t *) p : *(int64_t *) p;
+        fprintf (out, "%s=%lld\n", path, (long long) v);
+      } else {
+        uint64_t v = sz == 1 ? *(uint8_t *) p : sz == 2 ? *(uint16_t *) p :
+            sz == 4 ? *(uint32_t *) p : *(uint64_t *) p;
+        fprintf (out, "%s=%llu\n", path, (unsigned long long) v);
+      }
+      break;
+    }
+    case H5T_FLOAT:
+      fprintf (out, "%s=", path);
+      for (i = 0; i < H5Tget_size (t); i++)
+        fprintf (out, "%02x", p[i]);
+      fprintf (out, "\n");
+      break;
+    case H5T_STRING:{
+      const char *str;
+      memcpy (&str, p, sizeof (str));
+      fprintf (out, "%s=s", path);
+      for (; str && *str; str++)
+        fprintf (out, "%02x", (uint8_t) * str);
+      fprintf (out, "\n");
+      break;
+    }
+    case H5T_COMPOUND:
+      n = (size_t) H5Tget_nmembers (t);
+      for (i = 0; i < n; i++) {
+        char *name = H5Tget_member_name (t, (unsigned) i);
+        hid_t mt = H5Tget_member_type (t, (unsigned) i);
+        snprintf (sub, sizeof (sub), "%s.%s", path, name);
+        dump_value (out, sub, mt, p + H5Tget_member_offset (t, (unsigned) i));
+        H5Tclose (mt);
+        H5free_memory (name);
+      }
+      break;
+    case H5T_ARRAY:{
+      hsize_t dim;
+      hid_t et = H5Tget_super (t);
+      H5Tget_array_dims2 (t, &dim);
+      for (i = 0; i < dim; i++) {
+        snprintf (sub, sizeof (sub), "%s[%zu]", path, i);
+        dump_value (out, sub, et, p + i * H5Tget_size (et));
+      }
+      H5Tclose (et);
+      break;
+    }
+    case H5T_VLEN:{
+      hvl_t v;
+      hid_t et = H5Tget_super (t);
+      memcpy (&v, p, sizeof (v));
+      fprintf (out, "%s.len=%zu\n", path, v.len);
+      for (i = 0; i < v.len; i++) {
+        snprintf (sub, sizeof (sub), "%s[%zu]", path, i);
+        dump_value (out, sub, et, (const uint8_t *) v.p + i * H5Tget_size (et));
+      }
+      H5Tclose (et);
+      break;
+    }
+    default:
+      fprintf (out, "%s=?\n", path);
+      break;
+  }
+}
+
+/* Reads DATASET of OUT.h5 back with its native type and dumps every row. */
+static int
+dump_text (const char *h5, const char *dataset, const char *text)
+{
+  hid_t file, dset, ftype, mtype, space;
+  hssize_t n;
+  size_t i, sz;
+  uint8_t *buf;
+  FILE *out = fopen (text, "w");
+  char path[32];
+  int ret = 0;
+
+  if (out == NULL)
+    return 1;
+  file = H5Fopen (h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+  dset = H5Dopen2 (file, dataset, H5P_DEFAULT);
+  ftype = H5Dget_type (dset);
+  mtype = H5Tget_native_type (ftype, H5T_DIR_ASCEND);
+  space = H5Dget_space (dset);
+  n = H5Sget_simple_extent_npoints (space);
+  sz = H5Tget_size (mtype);
+  buf = calloc (n > 0 ? (size_t) n : 1, sz);
+  if (n > 0 && H5Dread (dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+    ret = 1;
+  for (i = 0; ret == 0 && i < (size_t) n; i++) {
+    snprintf (path, sizeof (path), "%zu", i);
+    dump_value (out, path, mtype, buf + i * sz);
+  }
+  if (n > 0)
+    H5Dvlen_reclaim (mtype, space, H5P_DEFAULT, buf);
+  free (buf);
+  H5Sclose (space);
+  H5Tclose (mtype);
+  H5Tclose (ftype);
+  H5Dclose (dset);
+  H5Fclose (file);
+  fclose (out);
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -53,9 +175,9 @@ main (int argc, char **argv)
   hsize_t dims[1];
   int ret = 0;
 
-  if (argc != 6) {
-    fprintf (stderr, "usage: %s TYPE DEFINITION MESSAGES OUT.h5 DATASET\n",
-        argv[0]);
+  if (argc != 6 && argc != 7) {
+    fprintf (stderr, "usage: %s TYPE DEFINITION MESSAGES OUT.h5 DATASET "
+        "[TEXT]\n", argv[0]);
     return 1;
   }
   def = slurp (argv[2], &def_len);
@@ -124,6 +246,11 @@ main (int argc, char **argv)
   mb_ros_schema_free (schema);
   free (def);
   free (msgs);
+  if (ret == 0 && argc == 7) {
+    mb_h5_lock ();
+    ret = dump_text (argv[4], argv[5], argv[6]);
+    mb_h5_unlock ();
+  }
   if (ret == 0)
     printf ("wrote %zu rows of %zu bytes\n", n, row_size);
   return ret;
