@@ -417,10 +417,33 @@ load_calibration (GstStereoRectify * self)
   }
 
   if (r != 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Cannot use the calibration: %s", err), ("calibration=%s "
-            "left-calibration=%s right-calibration=%s", GST_STR_NULL (both),
-            GST_STR_NULL (left), GST_STR_NULL (right)));
+    /* a missing file is RESOURCE/NOT_FOUND, bad content RESOURCE/SETTINGS */
+    gboolean missing = FALSE;
+    const gchar *names[] = { both, left, right };
+    guint i;
+    for (i = 0; i < G_N_ELEMENTS (names); i++) {
+      gchar **parts;
+      guint k;
+      if (!names[i] || !*names[i] || (i > 0 && both && *both) ||
+          g_file_test (names[i], G_FILE_TEST_EXISTS))
+        continue;
+      /* a missing name, or a list (a,b) with a missing member */
+      parts = g_strsplit (names[i], ",", 8);
+      for (k = 0; parts[k]; k++)
+        if (!g_file_test (parts[k], G_FILE_TEST_EXISTS))
+          missing = TRUE;
+      g_strfreev (parts);
+    }
+    if (missing)
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Cannot use the calibration: %s", err), ("calibration=%s "
+              "left-calibration=%s right-calibration=%s", GST_STR_NULL (both),
+              GST_STR_NULL (left), GST_STR_NULL (right)));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Cannot use the calibration: %s", err), ("calibration=%s "
+              "left-calibration=%s right-calibration=%s", GST_STR_NULL (both),
+              GST_STR_NULL (left), GST_STR_NULL (right)));
   } else {
     self->calib = calib;
     self->have_calib = TRUE;

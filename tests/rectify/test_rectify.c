@@ -480,6 +480,9 @@ static const gchar *IDENTITY_ROS =
 
 /* Runs appsrc ! stereorectify ! fakesink and returns the first error
  * message text (or NULL when the pipeline runs to EOS). */
+static GQuark last_domain;
+static gint last_code;
+
 static gchar *
 run_for_error (const gchar * props, const gchar * caps)
 {
@@ -511,6 +514,8 @@ run_for_error (const gchar * props, const gchar * caps)
     GError *err = NULL;
     gst_message_parse_error (msg, &err, NULL);
     text = g_strdup (err->message);
+    last_domain = err->domain;
+    last_code = err->code;
     g_error_free (err);
   }
   gst_message_unref (msg);
@@ -540,6 +545,8 @@ GST_START_TEST (test_element_errors)
       "framerate=30/1");
   fail_unless (e && strstr (e, "nope.yml") && strstr (e, "cannot read"),
       "%s", e);
+  fail_unless (last_domain == GST_RESOURCE_ERROR &&
+      last_code == GST_RESOURCE_ERROR_NOT_FOUND);
   g_free (e);
   g_free (props);
   props = g_strdup_printf ("calibration=%s", bad);
@@ -547,6 +554,8 @@ GST_START_TEST (test_element_errors)
       "framerate=30/1");
   fail_unless (e && strstr (e, "broken.yaml") && strstr (e, "invalid YAML"),
       "%s", e);
+  fail_unless (last_domain == GST_RESOURCE_ERROR &&
+      last_code == GST_RESOURCE_ERROR_SETTINGS);
   g_free (e);
   g_free (props);
 
