@@ -385,6 +385,7 @@ GST_START_TEST (test_shared_budget_three_branches)
     p[i].n = 100;
     p[i].size = BUF_SIZE;
     p[i].last = GST_FLOW_OK;
+    p[i].sleep_us = 0;
     th[i] = g_thread_new ("push", push_thread, &p[i]);
   }
   /* slow consumer holding up to 6 buffers per branch (18 > 10 in budget) */
