@@ -105,6 +105,8 @@ def write_opencv_mono(path, model, w=None, h=None):
     fs.write("image_height", h)
     fs.write("camera_matrix", K1)
     fs.write("distortion_coefficients", D1.reshape(-1, 1))
+    if model == "equidistant":
+        fs.write("distortion_model", "fisheye")
     fs.write("avg_reprojection_error", 0.21)
     fs.release()
 

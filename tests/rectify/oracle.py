@@ -272,6 +272,17 @@ def main():
         Pn = cv2.getOptimalNewCameraMatrix(K, D, (W, H), a)[0]
         compare_rect("getOptimalNewCameraMatrix alpha=%g" % a, f["cv_mono_rational"], W, H, a, [(np.eye(3), Pn)])
 
+    f["cv_mono_fish"] = os.path.join(TMP, "mono-fisheye.yml")
+    cf.write_opencv_mono(f["cv_mono_fish"], "equidistant")
+    K, D = cf.rig("equidistant")[0:2]
+    for a in (0, 0.6):
+        Pn = cv2.fisheye.estimateNewCameraMatrixForUndistortRectify(K, D.reshape(4, 1), (W, H), np.eye(3),
+                                                                    balance=a)
+        compare_rect("fisheye.estimateNewCameraMatrix balance=%g" % a, f["cv_mono_fish"], W, H, a,
+                     [(np.eye(3), Pn)])
+        check("RGBA mono OpenCV fisheye balance=%g" % a, "RGBA", W, H, "mono",
+              [("equidistant", K, D, np.eye(3), Pn)], {"calibration": f["cv_mono_fish"], "alpha": float(a)})
+
     # --- 2. images: every format x layout x model
     models = ["plumb_bob", "rational", "equidistant"]
     for i, fmt in enumerate(FORMATS):
