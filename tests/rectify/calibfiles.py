@@ -57,9 +57,10 @@ def cv_rectify(model, K1, D1, K2, D2, w, h, R, T, alpha):
     return R1, R2, P1, P2
 
 
-def write_opencv_stereo(path, model, w=None, h=None, with_rect=False, alpha=-1):
+def write_opencv_stereo(path, model, w=None, h=None, with_rect=False, alpha=-1, T=None):
     w, h = _size(w, h)
-    K1, D1, K2, D2, R, T = rig(model, w, h)
+    K1, D1, K2, D2, R, T0 = rig(model, w, h)
+    T = T0 if T is None else np.asarray(T, dtype=np.float64)
     fs = cv2.FileStorage(path, cv2.FILE_STORAGE_WRITE)
     fs.write("image_width", w)
     fs.write("image_height", h)

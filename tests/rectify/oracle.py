@@ -267,6 +267,14 @@ def main():
                      [(x[3], x[4]) for x in v])
     v = stereo_views("plumb_bob", 0, kalibr=True)
     compare_rect("stereoRectify Kalibr radtan alpha=0", f["kalibr_radtan"], W, H, 0, [(x[3], x[4]) for x in v])
+    # vertical rig (baseline along y): stereoRectify's other branch
+    fn = os.path.join(TMP, "stereo-vertical.yml")
+    Tv = np.array([0.0011, -0.060, 0.0007])
+    cf.write_opencv_stereo(fn, "plumb_bob", T=Tv)
+    K1, D1, K2, D2, R, _ = cf.rig("plumb_bob")
+    for a in (-1, 0.5):
+        R1, R2, P1, P2 = cf.cv_rectify("plumb_bob", K1, D1, K2, D2, W, H, R, Tv, a)
+        compare_rect("stereoRectify vertical rig alpha=%g" % a, fn, W, H, a, [(R1, P1), (R2, P2)])
     K, D = cf.rig("rational")[0:2]
     for a in (0, 1):
         Pn = cv2.getOptimalNewCameraMatrix(K, D, (W, H), a)[0]
