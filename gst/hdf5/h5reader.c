@@ -427,6 +427,17 @@ close_locked (MbH5Reader * r)
     H5Fclose (r->file);
 }
 
+static void
+free_fields (MbH5Reader * r)
+{
+  free (r->file_name);
+  free (r->data_path);
+  free (r->parent_path);
+  free (r->ts_path);
+  free (r->src_ts_path);
+  free (r);
+}
+
 MbH5Reader *
 mb_h5_reader_open (const char *file, const char *path,
     MbH5ReaderErr * code, char *err, size_t err_len)
@@ -454,12 +465,7 @@ mb_h5_reader_open (const char *file, const char *path,
       *code = r->code ? r->code : MB_H5R_ERR_OPEN;
     if (err && err_len)
       snprintf (err, err_len, "%s", r->error[0] ? r->error : "out of memory");
-    free (r->file_name);
-    free (r->data_path);
-    free (r->parent_path);
-    free (r->ts_path);
-    free (r->src_ts_path);
-    free (r);
+    free_fields (r);
     return NULL;
   }
   return r;
@@ -473,12 +479,7 @@ mb_h5_reader_close (MbH5Reader * r)
   mb_h5_lock ();
   close_locked (r);
   mb_h5_unlock ();
-  free (r->file_name);
-  free (r->data_path);
-  free (r->parent_path);
-  free (r->ts_path);
-  free (r->src_ts_path);
-  free (r);
+  free_fields (r);
 }
 
 const char *
