@@ -125,37 +125,34 @@ mb_budget_set_limit (MbBudget * b, uint64_t limit)
   pthread_mutex_unlock (&b->lock);
 }
 
-uint64_t
-mb_budget_get_limit (MbBudget * b)
+/* reads one counter of @b under its lock */
+static uint64_t
+read_locked (MbBudget * b, const uint64_t * field)
 {
   uint64_t v;
 
   pthread_mutex_lock (&b->lock);
-  v = b->limit;
+  v = *field;
   pthread_mutex_unlock (&b->lock);
   return v;
+}
+
+uint64_t
+mb_budget_get_limit (MbBudget * b)
+{
+  return read_locked (b, &b->limit);
 }
 
 uint64_t
 mb_budget_get_used (MbBudget * b)
 {
-  uint64_t v;
-
-  pthread_mutex_lock (&b->lock);
-  v = b->used;
-  pthread_mutex_unlock (&b->lock);
-  return v;
+  return read_locked (b, &b->used);
 }
 
 uint64_t
 mb_budget_get_peak (MbBudget * b)
 {
-  uint64_t v;
-
-  pthread_mutex_lock (&b->lock);
-  v = b->peak;
-  pthread_mutex_unlock (&b->lock);
-  return v;
+  return read_locked (b, &b->peak);
 }
 
 unsigned
