@@ -108,7 +108,10 @@ if [ -z "$noalign" ] && [ -z "$rate" ] && [ -z "$align_to" ]; then
 fi
 
 topic_csv=$(echo "$listing" | awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }')
-set -- rosbagsrc name=src location="$bag" topics="$topic_csv"
+# chunks-in-flight / batch-timeout: each message pins its chunk until
+# hdf5sink has written its batch; with few chunks in flight and a long batch
+# timeout the source stalls (see docs/pipelines.md).
+set -- rosbagsrc name=src location="$bag" topics="$topic_csv" chunks-in-flight=16
 if [ -z "$noalign" ]; then
   if [ -n "$rate" ]; then
     set -- "$@" timealign name=align rate="$rate" tolerance="$tolerance"
@@ -116,7 +119,7 @@ if [ -z "$noalign" ]; then
     set -- "$@" timealign name=align reference="$align_to" tolerance="$tolerance"
   fi
 fi
-set -- "$@" hdf5sink name=sink location="$out"
+set -- "$@" hdf5sink name=sink location="$out" batch-timeout=50000000
 [ -n "$jpegq" ] && set -- "$@" jpeg-quality="$jpegq"
 i=0
 for pad in $(echo "$listing" | awk '{ print $3 }'); do

@@ -565,6 +565,14 @@ job_build (Job * j, GError ** err)
   }
 
   g_object_set (j->src, "location", j->in->path, NULL);
+  /* Messages leave rosbagsrc as sub-buffers pinning their chunk, and
+   * hdf5sink keeps a buffer until its batch is written (batch-size buffers
+   * or batch-timeout). With rosbagsrc's default 4 chunks in flight, a topic
+   * that has one message per chunk stalls the source until the batch timer
+   * fires (measured: 6 messages/s). More chunks in flight and a short batch
+   * timeout keep data moving; memory stays bounded by both. */
+  try_set (j->src, "chunks-in-flight", "16");
+  try_set (j->sink, "batch-timeout", "50000000");
   if (o->topics != NULL)
     g_object_set (j->src, "topics", o->topics, NULL);
   g_object_set (j->sink, "location", j->partial, NULL);

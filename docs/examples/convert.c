@@ -219,7 +219,10 @@ main (int argc, char **argv)
   }
   c.pipeline = gst_pipeline_new ("convert");
   gst_bin_add_many (GST_BIN (c.pipeline), src, c.align, c.sink, NULL);
-  g_object_set (src, "location", argv[1], NULL);
+  /* each message pins its chunk until hdf5sink wrote its batch: keep enough
+   * chunks in flight and batches short, or the source stalls */
+  g_object_set (src, "location", argv[1], "chunks-in-flight", 16, NULL);
+  g_object_set (c.sink, "batch-timeout", (guint64) (50 * GST_MSECOND), NULL);
   g_object_set (c.sink, "location", argv[2], "stats-interval",
       (guint64) GST_SECOND, NULL);
   gst_util_set_object_arg (G_OBJECT (c.sink), "mode", "overwrite");
