@@ -14,10 +14,10 @@
  *        src pad is ghosted), so data flows into the new pad; the pad is
  *        released first, then the feeding bin is stopped and removed. Src
  *        pads that appear on req unlinked (sometimes pads created with a
- *        request pad, as timealign's src_N) get a fakesink.
+ *        request pad, as timealign's src_N) get a "queue ! fakesink".
  *   dyn  an element with sometimes src pads (a demuxer): pads it adds again
- *        after a state cycle are linked to a fakesink (gst_parse_launch
- *        links a named pad only the first time it appears).
+ *        after a state cycle are linked to the same peer as the first time
+ *        (gst_parse_launch links a named pad only once).
  * Errors posted on the bus are counted (a renegotiation may legitimately
  * fail); a crash, a critical/warning (fatal under G_DEBUG), a leak reported
  * by GST_TRACERS=leaks at exit or a hang past the watchdog fails the run.
@@ -131,41 +131,43 @@ wait_state (GstElement * pipeline)
 
 #define FEEDER_KEY "stress-feeder"
 
-/* A src pad appeared on req or dyn: give it a sink unless the launch
- * description already linked it (gst_parse_launch's own handler runs first,
- * but only once: a demuxer that re-creates its pads after READY gets them
- * linked here). One "queue ! fakesink" per pad name, kept in the pipeline and reused
- * when a pad of that name comes back (async=false: an idle one does not
- * hold up prerolling). */
+/* A src pad appeared on req or dyn. gst_parse_launch's own handler runs
+ * first, but links a named pad only once: a demuxer that re-creates its pads
+ * after READY would leave them unlinked and its sinks starving (the
+ * pipeline then never prerolls again). So the peer of each pad is remembered
+ * by pad name and re-linked; a pad nobody linked (timealign's src_N for a
+ * requested pad) gets a new "queue ! fakesink" (async=false: an idle one
+ * does not hold up prerolling). */
 static GMutex autosink_lock;
-static GHashTable *autosinks;
+static GHashTable *peers;       /* "element.pad" -> peer sink pad (ref) */
 
 static void
 on_pad_added (GstElement * el, GstPad * pad, GstElement * pipeline)
 {
-  GstElement *sink;
-  GstPad *sinkpad;
+  GstPad *peer;
   gchar *key;
 
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || gst_pad_is_linked (pad))
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
   key = g_strdup_printf ("%s.%s", GST_ELEMENT_NAME (el), GST_PAD_NAME (pad));
   g_mutex_lock (&autosink_lock);
-  sink = g_hash_table_lookup (autosinks, key);
-  if (!sink) {
+  if ((peer = gst_pad_get_peer (pad))) {
+    g_hash_table_replace (peers, key, peer);
+    g_mutex_unlock (&autosink_lock);
+    return;
+  }
+  peer = g_hash_table_lookup (peers, key);
+  if (!peer || gst_pad_is_linked (peer)) {
     /* a queue, as the elements' documentation tells users to put there */
-    sink = gst_parse_bin_from_description
+    GstElement *sink = gst_parse_bin_from_description
         ("queue ! fakesink async=false sync=false", TRUE, NULL);
     gst_bin_add (GST_BIN (pipeline), sink);
-    g_hash_table_insert (autosinks, g_strdup (key), sink);
     gst_element_sync_state_with_parent (sink);
+    peer = gst_element_get_static_pad (sink, "sink");
+    g_hash_table_replace (peers, g_strdup (key), peer);
   }
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  if (gst_pad_is_linked (sinkpad))
-    GST_INFO ("autosink for %s busy", key);
-  else
-    gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
+  if (gst_pad_link (pad, peer) != GST_PAD_LINK_OK)
+    GST_INFO ("could not link %s", key);
   g_mutex_unlock (&autosink_lock);
   g_free (key);
 }
@@ -274,7 +276,8 @@ main (int argc, char **argv)
   cf = gst_bin_get_by_name (GST_BIN (pipeline), "cf");
   req = gst_bin_get_by_name (GST_BIN (pipeline), "req");
   dyn = gst_bin_get_by_name (GST_BIN (pipeline), "dyn");
-  autosinks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      gst_object_unref);
   rand = g_rand_new_with_seed ((guint32) seed);
   probe_sinks (pipeline);
   if (req)
@@ -363,7 +366,7 @@ main (int argc, char **argv)
     gst_object_unref (req);
   if (dyn)
     gst_object_unref (dyn);
-  g_hash_table_unref (autosinks);
+  g_hash_table_unref (peers);
   gst_object_unref (pipeline);
   g_rand_free (rand);
   g_strfreev (caps_alts);
