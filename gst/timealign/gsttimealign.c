@@ -38,8 +38,9 @@
  * The element never blocks one input while waiting for another, so it works
  * when one streaming thread feeds every input (rosbagsrc): each input keeps
  * a window of buffers, bounded by `max-window`, and a tick is decided as
- * soon as the time order allows. When a window is full, the chain waits if
- * the inputs the oldest tick needs are fed by other threads; if one of them
+ * soon as the time order allows. When a window is full, the chain waits (at
+ * most `latency`) if the inputs the oldest tick needs are fed by other
+ * threads; if one of them
  * is fed by the same thread, it forces that tick with the data at hand, or,
  * with no tick pending, drops the window's oldest buffer (counted in the
  * pad's `overflow`). See docs/timealign.md. In a live pipeline a tick
@@ -1299,6 +1300,16 @@ timer_thread (gpointer data)
     gint64 ts;
     gboolean done = FALSE;
 
+    if (self->need_process && !self->pushing) {
+      /* a released pad may have unblocked ticks (see release_pad) */
+      self->need_process = FALSE;
+      self->pushing = TRUE;
+      process (self, outs, &done);
+      g_mutex_unlock (&self->lock);
+      push_outputs (self, outs, done);
+      g_mutex_lock (&self->lock);
+      continue;
+    }
     if (!self->live || !self->playing || !mb_align_pending (self->core, &ts)) {
       g_cond_wait (&self->timer_cond, &self->lock);
       continue;
@@ -1459,8 +1470,6 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   GstTimeAlign *self = GST_TIME_ALIGN (element);
   GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
   GstPad *srcpad;
-  GArray *outs = self->outs;
-  gboolean done = FALSE;
 
   g_mutex_lock (&self->lock);
   srcpad = gst_object_ref (tp->srcpad);
@@ -1472,19 +1481,12 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   resolve_reference (self);
   wake_waiters (self);
   /* The others may have been waiting for this input. Never wait for the
-   * push token here: its holder may be blocked downstream until the
-   * application changes state. Its holder runs the ticks instead. */
-  if (self->pushing) {
-    self->need_process = TRUE;
-    g_mutex_unlock (&self->lock);
-  } else if (GST_STATE (self) > GST_STATE_READY) {
-    self->pushing = TRUE;
-    process (self, outs, &done);
-    g_mutex_unlock (&self->lock);
-    push_outputs (self, outs, done);
-  } else {
-    g_mutex_unlock (&self->lock);
-  }
+   * push token here, nor push from this (application) thread: a push may
+   * block downstream until the application changes state. The token
+   * holder, or else the element's own thread, runs the ticks instead. */
+  self->need_process = TRUE;
+  g_cond_signal (&self->timer_cond);
+  g_mutex_unlock (&self->lock);
 
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
