@@ -936,6 +936,10 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->eos = FALSE;
       g_mutex_unlock (&self->lock);
       unref_items (items);
+      if (!gst_pad_is_active (self->srcpad)) {
+        GST_INFO_OBJECT (self, "not restarting the task: src pad inactive");
+        return TRUE;
+      }
       return gst_pad_start_task (self->srcpad,
           (GstTaskFunction) gst_membudget_loop, self->srcpad, NULL);
     default:
