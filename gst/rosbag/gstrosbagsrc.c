@@ -168,6 +168,8 @@ GST_ELEMENT_REGISTER_DEFINE (rosbagsrc, "rosbagsrc", GST_RANK_NONE,
     GST_TYPE_ROSBAG_SRC);
 
 static void gst_rosbag_src_finalize (GObject * object);
+static void gst_rosbag_src_dispose (GObject * object);
+static void free_old_streams (GstRosbagSrc * self);
 static void gst_rosbag_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_rosbag_src_get_property (GObject * object, guint prop_id,
@@ -192,6 +194,7 @@ gst_rosbag_src_class_init (GstRosbagSrcClass * klass)
       "ROS1 bag source");
   mb_tags_init ();
 
+  gobject_class->dispose = gst_rosbag_src_dispose;
   gobject_class->finalize = gst_rosbag_src_finalize;
   gobject_class->set_property = gst_rosbag_src_set_property;
   gobject_class->get_property = gst_rosbag_src_get_property;
@@ -308,6 +311,13 @@ clear_info (GstRosbagSrc * self)
   self->info_topics = NULL;
   self->n_info_topics = 0;
   self->have_info = FALSE;
+}
+
+static void
+gst_rosbag_src_dispose (GObject * object)
+{
+  free_old_streams (GST_ROSBAG_SRC (object));
+  G_OBJECT_CLASS (parent_class)->dispose (object);
 }
 
 static void
@@ -592,6 +602,26 @@ stream_free (GstRosbagStream * s)
   g_free (s);
 }
 
+/* Removes the pads kept from the previous run. */
+static void
+free_old_streams (GstRosbagSrc * self)
+{
+  guint i;
+
+  for (i = 0; i < self->n_old_streams; i++) {
+    GstRosbagStream *s = self->old_streams[i];
+    if (s->pad) {
+      gst_pad_set_active (s->pad, FALSE);
+      gst_element_remove_pad (GST_ELEMENT (self), s->pad);
+      gst_object_unref (s->pad);
+    }
+    stream_free (s);
+  }
+  g_free (self->old_streams);
+  self->old_streams = NULL;
+  self->n_old_streams = 0;
+}
+
 static gboolean
 topic_in_list (gchar ** list, const gchar * topic)
 {
@@ -720,7 +750,7 @@ gst_rosbag_src_start (GstRosbagSrc * self)
   MbBag *bag;
   gsize i, j, n;
   GstStreamCollection *collection;
-  gboolean want_header, any = FALSE;
+  gboolean want_header, any = FALSE, reuse;
   guint64 start_time, stop_time;
   guint cif;
 
@@ -843,6 +873,20 @@ gst_rosbag_src_start (GstRosbagSrc * self)
   }
   self->flowcombiner = gst_flow_combiner_new ();
 
+  /* the same topics as in the previous run: keep those pads */
+  reuse = self->n_old_streams == self->n_streams;
+  for (i = 0; reuse && i < self->n_streams; i++)
+    reuse = !strcmp (self->old_streams[i]->topic, self->streams[i]->topic);
+  if (reuse) {
+    for (i = 0; i < self->n_streams; i++) {
+      self->streams[i]->pad = self->old_streams[i]->pad;
+      self->old_streams[i]->pad = NULL;
+    }
+  }
+  g_rec_mutex_unlock (&self->stream_lock);
+  free_old_streams (self);
+  g_rec_mutex_lock (&self->stream_lock);
+
   /* pads, stream collection */
   collection = gst_stream_collection_new (NULL);
   for (i = 0; i < self->n_streams; i++) {
@@ -860,7 +904,7 @@ gst_rosbag_src_start (GstRosbagSrc * self)
         break;
       }
     /* unique pad names: two topics may sanitise to the same name */
-    for (j = 0; j < i; j++) {
+    for (j = 0; !reuse && j < i; j++) {
       if (!strcmp (GST_PAD_NAME (self->streams[j]->pad), name)) {
         gchar *u = g_strdup_printf ("%s_%" G_GSIZE_FORMAT, name, i);
         g_free (name);
@@ -868,7 +912,8 @@ gst_rosbag_src_start (GstRosbagSrc * self)
         j = (gsize) - 1;
       }
     }
-    s->pad = gst_pad_new_from_static_template (&src_template, name);
+    if (!reuse)
+      s->pad = gst_pad_new_from_static_template (&src_template, name);
     g_free (name);
     s->tags = gst_tag_list_new (MB_TAG_ROS_TOPIC, s->topic, MB_TAG_ROS_TYPE,
         c->type, MB_TAG_ROS_MD5SUM, c->md5sum, NULL);
@@ -900,10 +945,12 @@ gst_rosbag_src_start (GstRosbagSrc * self)
     gst_pad_push_event (s->pad, ev);
     gst_pad_push_event (s->pad, gst_event_new_stream_collection (collection));
     gst_flow_combiner_add_pad (self->flowcombiner, s->pad);
-    gst_element_add_pad (GST_ELEMENT (self), gst_object_ref (s->pad));
+    if (!reuse)
+      gst_element_add_pad (GST_ELEMENT (self), gst_object_ref (s->pad));
   }
   gst_object_unref (collection);
-  gst_element_no_more_pads (GST_ELEMENT (self));
+  if (!reuse)
+    gst_element_no_more_pads (GST_ELEMENT (self));
 
   if (!mb_bag_is_indexed (bag)) {
     guint64 lost = mb_bag_unreadable_bytes (bag);
@@ -957,16 +1004,15 @@ gst_rosbag_src_stop (GstRosbagSrc * self)
     self->pool = NULL;
     self->pool_size = 0;
   }
-  for (i = 0; i < self->n_streams; i++) {
-    GstRosbagStream *s = self->streams[i];
-    if (s->pad) {
-      gst_pad_set_active (s->pad, FALSE);
-      gst_element_remove_pad (GST_ELEMENT (self), s->pad);
-      gst_object_unref (s->pad);
-    }
-    stream_free (s);
-  }
-  g_free (self->streams);
+  /* the pads stay (deactivated), also in NULL, until the next start
+   * decides whether the same topics come back: links made by the
+   * application (gst-launch-1.0 name.pad syntax) survive state cycles */
+  free_old_streams (self);
+  for (i = 0; i < self->n_streams; i++)
+    if (self->streams[i]->pad)
+      gst_pad_set_active (self->streams[i]->pad, FALSE);
+  self->old_streams = self->streams;
+  self->n_old_streams = self->n_streams;
   self->streams = NULL;
   self->n_streams = 0;
   if (self->flowcombiner) {

@@ -66,6 +66,8 @@ struct _GstRosbagSrc
   GstFlowCombiner *flowcombiner;
   GstRosbagStream **streams;
   guint n_streams;
+  GstRosbagStream **old_streams;  /* pads kept from the previous run */
+  guint n_old_streams;
   gint *conn_stream;            /* connection index -> stream index or -1 */
   gpointer conn_infos;          /* per connection: kind, header schema */
   gsize n_conns;
