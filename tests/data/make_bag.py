@@ -15,8 +15,9 @@ Presets (topic sets):
   kuavo    /cam_h, /cam_l, /cam_r /color/image_raw/compressed (JPEG, 30 Hz),
            /cam_h/color/image_raw (Image rgb8, 30 Hz), /kuavo_arm_traj
            (JointState, 100 Hz), /sensors_data_raw (JointState, 500 Hz)
-  rgb640   /camera/image_raw: 640x480 rgb8 Image at 30 Hz (read benchmark;
-           use --size-mb for a target file size)
+  rgb640   /camera/image_raw: 640x480 rgb8 Image at 30 Hz, half of the rows
+           random so lz4 compresses it about as little as camera frames
+           (read benchmark; use --size-mb for a target file size)
   joints   /joint_states (100 Hz) and /joint_states_hf (500 Hz) only
   tiny     a few small messages on three topics (/image mono8 4x2 at 10 Hz,
            /joint_states at 20 Hz, /chatter std_msgs/String at 5 Hz); used
@@ -77,7 +78,7 @@ PRESETS = {
         ('/sensors_data_raw', 'joints', 500, {'n': 28}),
     ],
     'rgb640': [
-        ('/camera/image_raw', 'rgb8', 30, {'size': (640, 480)}),
+        ('/camera/image_raw', 'rgb8', 30, {'size': (640, 480), 'noise': True}),
     ],
     'joints': [
         ('/joint_states', 'joints', 100, {'n': 14}),
@@ -128,17 +129,22 @@ def make_jpeg(width, height, index, period=30, fmt='jpeg'):
 _raw_cache = {}
 
 
-def make_image(width, height, encoding, index, pad=0):
+def make_image(width, height, encoding, index, pad=0, noise=False):
     """sensor_msgs/Image payload bytes and step for @encoding; `pad` extra
-    bytes per row. Every frame differs (frame index in the first bytes)."""
+    bytes per row. Every frame differs (frame index in the first bytes).
+    noise=True fills every other row with random bytes, so that lz4/bz2
+    compress the frames about as little as camera images (~50 %)."""
     bpp = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 1, 'mono16': 2,
            '8UC1': 1, '16UC1': 2, 'yuv422': 2, 'yuv422_yuy2': 2}.get(encoding, 1)
     step = width * bpp + pad
-    key = (step, height, index % 8)
+    key = (step, height, index % 8, noise)
     if key not in _raw_cache:
         k = index % 8
         row = bytes(((i * 7 + k * 31) & 0xff) for i in range(step))
-        _raw_cache[key] = b''.join(row[y % step:] + row[:y % step] for y in range(height))
+        rnd = random.Random(k)
+        _raw_cache[key] = b''.join(
+            (rnd.randbytes(step) if noise and y % 2 else row[y % step:] + row[:y % step])
+            for y in range(height))
     data = bytearray(_raw_cache[key])
     data[0:4] = struct.pack('<I', index & 0xffffffff)[:min(4, len(data))]
     return bytes(data), step
@@ -167,7 +173,8 @@ def build_message(kind, params, index, stamp_ns, frame_id='camera'):
         m = Image()
         _header(m, index, stamp_ns, frame_id)
         m.height, m.width, m.encoding, m.is_bigendian = h, w, kind, 0
-        m.data, m.step = make_image(w, h, kind, index, params.get('pad', 0))
+        m.data, m.step = make_image(w, h, kind, index, params.get('pad', 0),
+                                    params.get('noise', False))
         return m
     if kind == 'joints':
         return make_joint_state(params['n'], index, stamp_ns)
