@@ -154,6 +154,15 @@ for comp in ('none', 'lz4'):
     got = [a for _, a, _ in res.topics['cam_image_raw']]
     check(got == [s for _, s, _, _ in exp] and any(t != s for t, s, _, _ in exp),
           'timestamp=header: Image buffers carry header.stamp (%s)' % comp)
+    b = rbtest.rosbag.Bag(p2)
+    js = [(m.header.stamp.to_nsec(), t.to_nsec()) for _, m, t in b.read_messages(topics=['/joint_states'])]
+    b.close()
+    got = [a for _, a, _ in res.topics['joint_states']]
+    check(got == [s for s, _ in js] and any(s != t for s, t in js),
+          'timestamp=header: JointState (x-ros1-message) buffers carry header.stamp (%s)' % comp)
+    got = [a for _, a, _ in res.topics['chatter']]
+    check(got == [t for t, _ in rbtest.expected(p2, topics=['/chatter'])['/chatter']],
+          'timestamp=header: std_msgs/String (no Header) keeps the record time (%s)' % comp)
 
 # 8. more Image encodings, and a padded step
 p = os.path.join(D, 'encodings.bag')
