@@ -67,6 +67,8 @@ mbc_usage (void)
       "      --tolerance TIME    max |alignment error| (20ms, 0.05s, 500us; bare = ms)\n"
       "      --jpeg-quality N    encode raw image topics as JPEG of quality N (1-100)\n"
       "      --layout NAME       hdf5sink layout (e.g. default, aloha)\n"
+      "      --aloha-role TOPIC=ROLE  with --layout aloha: what a non-camera topic\n"
+      "                          is (qpos, qvel, effort, action, base-action); repeatable\n"
       "      --budget SIZE       memory budget shared by all jobs (default 256M)\n"
       "  -j, --jobs N            convert N bags at once (default 1)\n"
       "  -f, --force             convert again even if the output exists\n"
@@ -226,6 +228,7 @@ enum
   OPT_PROGRESS,
   OPT_INTERVAL,
   OPT_PLUGIN_PATH,
+  OPT_ALOHA_ROLE,
   OPT_VERSION
 };
 
@@ -267,6 +270,7 @@ mbc_options_parse (MbcOptions * o, int argc, char **argv, char *err,
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
+    {"aloha-role", required_argument, NULL, OPT_ALOHA_ROLE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -374,6 +378,18 @@ mbc_options_parse (MbcOptions * o, int argc, char **argv, char *err,
       case OPT_PLUGIN_PATH:
         replace_str (&o->plugin_path, optarg);
         break;
+      case OPT_ALOHA_ROLE:{
+        const char *eq = strchr (optarg, '=');
+        if (eq == NULL || eq == optarg || eq[1] == '\0') {
+          set_err (err, err_len, "invalid --aloha-role '%s' (expected "
+              "TOPIC=ROLE, e.g. /joint_states=qpos)", optarg);
+          goto fail;
+        }
+        o->aloha_roles = xrealloc (o->aloha_roles, (o->n_aloha_roles + 1) *
+            sizeof (char *));
+        o->aloha_roles[o->n_aloha_roles++] = xstrdup (optarg);
+        break;
+      }
       case 'h':
         o->show_help = 1;
         break;
@@ -398,6 +414,11 @@ mbc_options_parse (MbcOptions * o, int argc, char **argv, char *err,
 
   if (o->align_to != NULL && o->rate_num > 0) {
     set_err (err, err_len, "--align-to and --rate exclude each other");
+    goto fail;
+  }
+  if (o->n_aloha_roles > 0 && (o->layout == NULL
+          || strcmp (o->layout, "aloha") != 0)) {
+    set_err (err, err_len, "--aloha-role needs --layout aloha");
     goto fail;
   }
   if (o->tolerance_ns >= 0 && o->align_to == NULL && o->rate_num == 0) {
@@ -432,7 +453,41 @@ mbc_options_clear (MbcOptions * o)
   free (o->align_to);
   free (o->layout);
   free (o->plugin_path);
+  for (i = 0; i < o->n_aloha_roles; i++)
+    free (o->aloha_roles[i]);
+  free (o->aloha_roles);
   options_init (o);
+}
+
+const char *
+mbc_aloha_role (const MbcOptions * o, const char *topic)
+{
+  size_t i, tl = strlen (topic);
+
+  for (i = 0; i < o->n_aloha_roles; i++) {
+    const char *r = o->aloha_roles[i];
+    const char *eq = strchr (r, '=');
+    if (eq != NULL && (size_t) (eq - r) == tl && strncmp (r, topic, tl) == 0)
+      return eq + 1;
+  }
+  return NULL;
+}
+
+void
+mbc_one_line (char *msg, size_t max)
+{
+  char *p;
+
+  for (p = msg; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  if (max >= 4 && strlen (msg) > max) {
+    /* do not cut a UTF-8 sequence */
+    size_t cut = max - 3;
+    while (cut > 0 && ((unsigned char) msg[cut] & 0xc0) == 0x80)
+      cut--;
+    memcpy (msg + cut, "...", 4);
+  }
 }
 
 /* ---- input discovery ---- */

@@ -42,6 +42,8 @@ typedef struct {
   MbcProgressMode progress;
   double progress_interval;     /* seconds between plain progress lines */
   char *plugin_path;            /* extra directory to scan, or NULL */
+  char **aloha_roles;           /* "TOPIC=ROLE" for --layout aloha */
+  size_t n_aloha_roles;
   int show_help, show_version;
 } MbcOptions;
 
@@ -56,6 +58,13 @@ int mbc_options_parse (MbcOptions * o, int argc, char **argv, char *err,
     size_t err_len);
 void mbc_options_clear (MbcOptions * o);
 const char *mbc_usage (void);
+
+/* The ROLE of @topic in o->aloha_roles ("TOPIC=ROLE"), or NULL. */
+const char *mbc_aloha_role (const MbcOptions * o, const char *topic);
+
+/* Shortens @msg in place to at most @max bytes (ending in "...") and turns
+ * line breaks into spaces: one-line failure reasons. */
+void mbc_one_line (char *msg, size_t max);
 
 /* "256M", "1.5G", "64MiB", "1000000" (bytes), "512k". Returns 0 / -1. */
 int mbc_parse_size (const char *s, uint64_t * out);

@@ -32,6 +32,7 @@
 #include <gst/gst.h>
 
 #include <membound/hdf5sink.h>
+#include <membound/rosbagsrc.h>
 #include <membound/timealign.h>
 
 #include "mbconvert.h"
@@ -66,6 +67,9 @@ typedef struct
   int n_branches;
   gboolean have_ticks;
   guint64 ticks_out, ticks_dropped;
+  GHashTable *sink_pads;        /* topic -> hdf5sink pad requested up front */
+  gchar *generic_error;         /* a flow error waiting for its reason */
+  guint error_timeout;
 } Job;
 
 struct _App
@@ -193,7 +197,7 @@ progress_clear (App * app)
 /* Links @pad (a rosbagsrc src pad, or a timealign src pad) through a
  * membudget into a new hdf5sink request pad. */
 static gboolean
-link_branch (Job * j, GstPad * pad, GError ** err)
+link_branch (Job * j, GstPad * pad, const gchar * topic, GError ** err)
 {
   App *app = j->app;
   GstElement *mb;
@@ -220,7 +224,17 @@ link_branch (Job * j, GstPad * pad, GError ** err)
   try_set (mb, "policy", "block");
 
   gst_bin_add (GST_BIN (j->pipeline), mb);
-  sinkpad = gst_element_request_pad_simple (j->sink, "sink_%u");
+  /* the pad requested (with path and aloha-role) before the pipeline
+   * started: pad properties are fixed once data flows */
+  g_mutex_lock (&j->lock);
+  sinkpad = topic ? g_hash_table_lookup (j->sink_pads, topic) : NULL;
+  if (sinkpad != NULL) {
+    gst_object_ref (sinkpad);
+    g_hash_table_remove (j->sink_pads, topic);
+  }
+  g_mutex_unlock (&j->lock);
+  if (sinkpad == NULL)
+    sinkpad = gst_element_request_pad_simple (j->sink, "sink_%u");
   if (sinkpad == NULL) {
     g_set_error (err, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
         "hdf5sink refused a new sink pad");
@@ -256,30 +270,41 @@ post_branch_error (Job * j, GstElement * from, GError * err)
   g_error_free (err);
 }
 
-static void
-on_align_pad_added (GstElement * align, GstPad * pad, Job * j)
+/* The topic rosbagsrc gives the pad named @pad_name (newly allocated). */
+static gchar *
+topic_of_pad (GstElement * src, const gchar * pad_name)
 {
-  GError *err = NULL;
+  GValue topics = G_VALUE_INIT;
+  gchar *topic = NULL;
+  guint i;
 
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  if (gst_pad_is_linked (pad))
-    return;
-  if (!link_branch (j, pad, &err))
-    post_branch_error (j, align, err);
+  g_value_init (&topics, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (src), MB_ROSBAGSRC_PROP_TOPIC_LIST,
+      &topics);
+  for (i = 0; i < gst_value_array_get_size (&topics) && topic == NULL; i++) {
+    const GstStructure *s =
+        gst_value_get_structure (gst_value_array_get_value (&topics, i));
+    if (g_strcmp0 (gst_structure_get_string (s, "pad-name"), pad_name) == 0)
+      topic = g_strdup (gst_structure_get_string (s, "topic"));
+  }
+  g_value_unset (&topics);
+  return topic;
 }
 
 static void
 on_src_pad_added (GstElement * src, GstPad * pad, Job * j)
 {
   GError *err = NULL;
+  gchar *topic;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  topic = topic_of_pad (src, GST_PAD_NAME (pad));
 
   if (j->align == NULL) {
-    if (!link_branch (j, pad, &err))
+    if (!link_branch (j, pad, topic, &err))
       post_branch_error (j, src, err);
+    g_free (topic);
     return;
   }
 
@@ -296,6 +321,7 @@ on_src_pad_added (GstElement * src, GstPad * pad, Job * j)
       g_set_error (&err, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
           "timealign refused a new sink pad");
       post_branch_error (j, src, err);
+      g_free (topic);
       return;
     }
     if (gst_pad_link (pad, asink) != GST_PAD_LINK_OK) {
@@ -303,6 +329,7 @@ on_src_pad_added (GstElement * src, GstPad * pad, Job * j)
           "cannot link %s:%s to timealign", GST_DEBUG_PAD_NAME (pad));
       gst_object_unref (asink);
       post_branch_error (j, src, err);
+      g_free (topic);
       return;
     }
     /* The paired src pad: sink_N → src_N. */
@@ -310,15 +337,19 @@ on_src_pad_added (GstElement * src, GstPad * pad, Job * j)
     memcpy (srcname, "src_", 4);
     memmove (srcname + 3, srcname + 4, strlen (srcname + 4) + 1);
     asrc = gst_element_get_static_pad (j->align, srcname);
-    g_free (srcname);
-    gst_object_unref (asink);
-    if (asrc != NULL) {
-      if (!gst_pad_is_linked (asrc) && !link_branch (j, asrc, &err))
+    if (asrc == NULL) {
+      g_set_error (&err, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+          "timealign did not add %s with %s", srcname, GST_PAD_NAME (asink));
+      post_branch_error (j, j->align, err);
+    } else {
+      if (!link_branch (j, asrc, topic, &err))
         post_branch_error (j, j->align, err);
       gst_object_unref (asrc);
     }
-    /* else: on_align_pad_added links it when timealign adds it */
+    g_free (srcname);
+    gst_object_unref (asink);
   }
+  g_free (topic);
 }
 
 /* ---- bus ---- */
@@ -441,8 +472,15 @@ job_finish (Job * j)
     g_source_remove (j->bus_watch);
     j->bus_watch = 0;
   }
+  if (j->error_timeout) {
+    g_source_remove (j->error_timeout);
+    j->error_timeout = 0;
+  }
   if (j->pipeline) {
     gst_element_set_state (j->pipeline, GST_STATE_NULL);
+    if (j->sink_pads != NULL)
+      g_hash_table_destroy (j->sink_pads);
+    j->sink_pads = NULL;
     gst_clear_object (&j->src);
     gst_clear_object (&j->align);
     gst_clear_object (&j->sink);
@@ -470,8 +508,21 @@ job_fail (Job * j, const char *fmt, ...)
     va_start (ap, fmt);
     j->error = g_strdup_vprintf (fmt, ap);
     va_end (ap);
+    mbc_one_line (j->error, 400);
   }
   j->state = JOB_FAILED;
+}
+
+/* No specific error followed a generic one: report the generic one. */
+static gboolean
+on_error_timeout (gpointer user_data)
+{
+  Job *j = user_data;
+
+  j->error_timeout = 0;
+  job_fail (j, "%s", j->generic_error);
+  job_finish (j);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -484,14 +535,33 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_ERROR:{
       GError *err = NULL;
       gchar *dbg = NULL;
+      gboolean generic;
 
       gst_message_parse_error (msg, &err, &dbg);
-      job_fail (j, "%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-          err->message);
+      /* "Internal data stream error" is what an element posts when the
+       * element downstream returned an error: the reason comes from that
+       * element, maybe a moment later (another thread). Wait briefly for
+       * it and report it instead. */
+      generic = g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FAILED);
+      if (generic && j->generic_error == NULL) {
+        j->generic_error = g_strdup_printf ("%s: %s",
+            GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
+        j->error_timeout = g_timeout_add (300, on_error_timeout, j);
+      } else if (!generic) {
+        job_fail (j, "%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+            err->message);
+      }
       if (dbg != NULL)
         g_debug ("%s: %s", j->display, dbg);
       g_clear_error (&err);
       g_free (dbg);
+      if (generic)
+        break;
+      if (j->error_timeout) {
+        g_source_remove (j->error_timeout);
+        j->error_timeout = 0;
+      }
       j->bus_watch = 0;
       job_finish (j);
       return G_SOURCE_REMOVE;
@@ -525,6 +595,8 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
       break;
     }
     case GST_MESSAGE_EOS:
+      if (j->generic_error != NULL)
+        job_fail (j, "%s", j->generic_error);
       j->bus_watch = 0;
       job_finish (j);
       return G_SOURCE_REMOVE;
@@ -535,6 +607,86 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
 }
 
 /* ---- jobs ---- */
+
+static gboolean
+topic_selected (const MbcOptions * o, const char *topic)
+{
+  gchar **sel;
+  gboolean found = FALSE;
+  int i;
+
+  if (o->topics == NULL || *o->topics == '\0')
+    return TRUE;
+  sel = g_strsplit (o->topics, ",", -1);
+  for (i = 0; sel[i] != NULL && !found; i++)
+    found = g_str_equal (g_strstrip (sel[i]), topic);
+  g_strfreev (sel);
+  return found;
+}
+
+/* Requests one hdf5sink pad per converted topic while the pipeline is not
+ * running, with its `path` (the topic) and, for --layout aloha, its
+ * `aloha-role`: pad properties cannot change once data flows. */
+static gboolean
+request_sink_pads (Job * j, GError ** err)
+{
+  const MbcOptions *o = &j->app->opt;
+  GValue topics = G_VALUE_INIT;
+  guint i, n;
+
+  j->sink_pads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      gst_object_unref);
+  g_value_init (&topics, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (j->src), MB_ROSBAGSRC_PROP_TOPIC_LIST,
+      &topics);
+  n = gst_value_array_get_size (&topics);
+  for (i = 0; i < n; i++) {
+    const GstStructure *s =
+        gst_value_get_structure (gst_value_array_get_value (&topics, i));
+    const char *topic = gst_structure_get_string (s, "topic");
+    const char *role;
+    GstPad *pad;
+
+    if (topic == NULL || !topic_selected (o, topic)
+        || g_hash_table_contains (j->sink_pads, topic))
+      continue;
+    pad = gst_element_request_pad_simple (j->sink, "sink_%u");
+    if (pad == NULL)
+      continue;
+    g_object_set (pad, "path", topic, NULL);
+    role = mbc_aloha_role (o, topic);
+    if (role == NULL && o->layout != NULL && strcmp (o->layout, "aloha") == 0) {
+      /* a camera: /cam_high/image_raw/compressed -> cam_high (the last
+       * component, hdf5sink's default, is often "compressed" for all) */
+      gchar **parts = g_strsplit (topic[0] == '/' ? topic + 1 : topic, "/", 2);
+      if (parts[0] != NULL && parts[0][0] != '\0')
+        try_set (pad, "aloha-name", parts[0]);
+      g_strfreev (parts);
+    }
+    if (role != NULL && !try_set (pad, "aloha-role", role)) {
+      g_set_error (err, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+          "hdf5sink pads have no aloha-role property");
+      gst_object_unref (pad);
+      g_value_unset (&topics);
+      return FALSE;
+    }
+    g_hash_table_insert (j->sink_pads, g_strdup (topic), pad);
+  }
+  g_value_unset (&topics);
+  for (i = 0; i < o->n_aloha_roles; i++) {
+    gchar *t = g_strndup (o->aloha_roles[i],
+        strchr (o->aloha_roles[i], '=') - o->aloha_roles[i]);
+    gboolean known = g_hash_table_contains (j->sink_pads, t);
+    if (!known && n > 0) {
+      g_set_error (err, GST_CORE_ERROR, GST_CORE_ERROR_PAD,
+          "--aloha-role: topic %s is not converted from this bag", t);
+      g_free (t);
+      return FALSE;
+    }
+    g_free (t);
+  }
+  return TRUE;
+}
 
 static gboolean
 job_build (Job * j, GError ** err)
@@ -576,6 +728,8 @@ job_build (Job * j, GError ** err)
   if (o->topics != NULL)
     g_object_set (j->src, "topics", o->topics, NULL);
   g_object_set (j->sink, "location", j->partial, NULL);
+  if (!request_sink_pads (j, err))
+    return FALSE;
   if (o->layout != NULL) {
     static const char *const p[] = { "layout", NULL };
     if (!set_one_of (j->sink, p, o->layout, "--layout", err))
@@ -609,8 +763,6 @@ job_build (Job * j, GError ** err)
       if (!set_one_of (j->align, p, t, "--tolerance", err))
         return FALSE;
     }
-    g_signal_connect (j->align, "pad-added", G_CALLBACK (on_align_pad_added),
-        j);
   }
   g_signal_connect (j->src, "pad-added", G_CALLBACK (on_src_pad_added), j);
 
@@ -980,6 +1132,7 @@ main (int argc, char **argv)
     g_free (j->partial);
     g_free (j->display);
     g_free (j->error);
+    g_free (j->generic_error);
     g_mutex_clear (&j->lock);
   }
   g_free (app.jobs);

@@ -152,6 +152,24 @@ def main():
               'no output for the broken bag', r)
     e2e.ok('broken bag: %s' % lines[0])
 
+    # --layout aloha: cameras named after their topic's first component,
+    # JointState topics mapped by --aloha-role, all rows aligned
+    r = e2e.run([e2e.CONVERT, '--force', '--layout', 'aloha', '--aloha-role', '/joint_states=qpos',
+                 '--aloha-role', '/joint_states_hf=action', '--topics',
+                 REF + ',/cam_right/image_raw/compressed,/joint_states,/joint_states_hf',
+                 '--align-to', REF, '-o', os.path.join(d, 'aloha'), a], timeout=60)
+    e2e.check(r.rc == 0, '--layout aloha', r)
+    with h5py.File(os.path.join(d, 'aloha', 'a.h5'), 'r') as f:
+        n = f['/observations/qpos'].shape[0]
+        e2e.check(n == len(expected_alignment(a)[0]), 'aloha rows = aligned ticks (%d)' % n)
+        e2e.check(f['/observations/qpos'].shape == (n, 14), 'qpos (N, 14)')
+        e2e.check(f['/action'].shape == (n, 7), 'action (N, 7)')
+        for cam in ('cam_left', 'cam_right'):
+            rows = f['/observations/images/' + cam]
+            e2e.check(rows.shape[0] == n and rows.ndim == 2, '%s: padded JPEG rows' % cam)
+            e2e.check(bytes(rows[0][:2]) == b'\xff\xd8', '%s: JPEG' % cam)
+    e2e.ok('--layout aloha: %d aligned rows' % n)
+
     r = e2e.run([e2e.CONVERT, '--rate', 'fast', a], timeout=30)
     e2e.check(r.rc == 2 and len(r.err.strip().splitlines()) == 1, 'usage error: exit 2, one line', r)
     e2e.cleanup(d)

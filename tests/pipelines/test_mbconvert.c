@@ -140,6 +140,19 @@ test_options (void)
   g_assert_false (o.force);
   mbc_options_clear (&o);
 
+  g_assert_cmpint (parse (&o, err, "--layout", "aloha", "--aloha-role",
+          "/js=qpos", "--aloha-role", "/cmd=action", "a.bag", NULL), ==, 0);
+  g_assert_cmpstr (mbc_aloha_role (&o, "/js"), ==, "qpos");
+  g_assert_cmpstr (mbc_aloha_role (&o, "/cmd"), ==, "action");
+  g_assert_null (mbc_aloha_role (&o, "/j"));
+  g_assert_null (mbc_aloha_role (&o, "/js2"));
+  mbc_options_clear (&o);
+  g_assert_cmpint (parse (&o, err, "--aloha-role", "/js=qpos", "a", NULL), ==,
+      -1);
+  g_assert_nonnull (strstr (err, "--layout aloha"));
+  g_assert_cmpint (parse (&o, err, "--layout", "aloha", "--aloha-role", "=x",
+          "a", NULL), ==, -1);
+
   g_assert_cmpint (parse (&o, err, "--help", NULL), ==, 0);
   g_assert_true (o.show_help);
   mbc_options_clear (&o);
@@ -255,6 +268,21 @@ test_inputs (void)
 }
 
 static void
+test_one_line (void)
+{
+  char a[] = "first\nsecond\r\nthird";
+  char b[] = "abcdefghijklmnop";
+  char c[] = "abc\xc3\xa9\xc3\xa9xyz";   /* UTF-8 is not cut in half */
+
+  mbc_one_line (a, 100);
+  g_assert_cmpstr (a, ==, "first second  third");
+  mbc_one_line (b, 10);
+  g_assert_cmpstr (b, ==, "abcdefg...");
+  mbc_one_line (c, 8);
+  g_assert_cmpstr (c, ==, "abc\xc3\xa9...");
+}
+
+static void
 test_format (void)
 {
   char buf[512];
@@ -315,5 +343,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mbconvert/options", test_options);
   g_test_add_func ("/mbconvert/inputs", test_inputs);
   g_test_add_func ("/mbconvert/format", test_format);
+  g_test_add_func ("/mbconvert/one-line", test_one_line);
   return g_test_run ();
 }
