@@ -270,6 +270,154 @@ GST_START_TEST (test_inflight_bound_block)
 
 GST_END_TEST;
 
+/* ---- pooled buffers: the count drops when a buffer is back in its pool ---- */
+
+typedef struct
+{
+  GstBufferPool parent;
+  AliveCounter *c;
+  guint resets;
+} CountPool;
+
+typedef struct
+{
+  GstBufferPoolClass parent_class;
+} CountPoolClass;
+
+static GType count_pool_get_type (void);
+G_DEFINE_TYPE (CountPool, count_pool, GST_TYPE_BUFFER_POOL);
+
+#define COUNTED_FLAG GST_BUFFER_FLAG_LAST
+
+static void
+count_pool_reset_buffer (GstBufferPool * pool, GstBuffer * buf)
+{
+  CountPool *self = (CountPool *) pool;
+
+  /* before chaining up: the parent's reset frees membudget's meta */
+  if (GST_BUFFER_FLAG_IS_SET (buf, COUNTED_FLAG)) {
+    g_mutex_lock (&self->c->lock);
+    self->c->alive -= gst_buffer_get_size (buf);
+    self->resets++;
+    g_mutex_unlock (&self->c->lock);
+  }
+  GST_BUFFER_POOL_CLASS (count_pool_parent_class)->reset_buffer (pool, buf);
+}
+
+static void
+count_pool_class_init (CountPoolClass * klass)
+{
+  GST_BUFFER_POOL_CLASS (klass)->reset_buffer = count_pool_reset_buffer;
+}
+
+static void
+count_pool_init (CountPool * self)
+{
+}
+
+static GstPadProbeReturn
+pooled_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  AliveCounter *c = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  fail_unless (buf->pool != NULL);
+  GST_BUFFER_FLAG_SET (buf, COUNTED_FLAG);
+  g_mutex_lock (&c->lock);
+  c->alive += gst_buffer_get_size (buf);
+  c->seen++;
+  if (c->alive > c->max_alive)
+    c->max_alive = c->alive;
+  g_mutex_unlock (&c->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+typedef struct
+{
+  GstHarness *h;
+  GstBufferPool *pool;
+  guint n;
+} PoolPusher;
+
+static gpointer
+pool_push_thread (gpointer data)
+{
+  PoolPusher *p = data;
+  guint i;
+
+  for (i = 0; i < p->n; i++) {
+    GstBuffer *buf = NULL;
+    fail_unless_equals_int (gst_buffer_pool_acquire_buffer (p->pool, &buf,
+            NULL), GST_FLOW_OK);
+    gst_buffer_fill (buf, 0, &i, sizeof (i));
+    GST_BUFFER_PTS (buf) = i * 10 * GST_MSECOND;
+    if (gst_harness_push (p->h, buf) != GST_FLOW_OK)
+      break;
+  }
+  gst_harness_push_event (p->h, gst_event_new_eos ());
+  return NULL;
+}
+
+/* max-inflight-bytes with pooled buffers: a buffer counts until it returns
+ * to its pool (no weak ref fires then; membudget's meta must) */
+GST_START_TEST (test_inflight_bound_pooled)
+{
+  GstHarness *h;
+  GstBus *bus;
+  AliveCounter c;
+  CountPool *pool;
+  GstStructure *cfg;
+  PoolPusher p;
+  GThread *th;
+  GPtrArray *got;
+  gboolean discont_ok;
+  guint64 inflight;
+  const guint64 limit = 4 * BUF_SIZE;
+  GstPad *src;
+
+  h = new_harness (&bus);
+  g_object_set (h->element, "max-inflight-bytes", limit, NULL);
+  memset (&c, 0, sizeof (c));
+  g_mutex_init (&c.lock);
+  src = gst_element_get_static_pad (h->element, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, pooled_probe, &c, NULL);
+  gst_object_unref (src);
+  pool = g_object_new (count_pool_get_type (), NULL);
+  gst_object_ref_sink (pool);
+  pool->c = &c;
+  cfg = gst_buffer_pool_get_config (GST_BUFFER_POOL (pool));
+  gst_buffer_pool_config_set_params (cfg, NULL, BUF_SIZE, 0, 0);
+  fail_unless (gst_buffer_pool_set_config (GST_BUFFER_POOL (pool), cfg));
+  fail_unless (gst_buffer_pool_set_active (GST_BUFFER_POOL (pool), TRUE));
+
+  p.h = h;
+  p.pool = GST_BUFFER_POOL (pool);
+  p.n = 150;
+  th = g_thread_new ("push", pool_push_thread, &p);
+  got = slow_consume (h, 8, 500, &discont_ok);
+  g_thread_join (th);
+
+  fail_unless_equals_int (got->len, 150);
+  GST_INFO ("pooled: max alive %" G_GINT64_FORMAT ", %u returns to the pool",
+      c.max_alive, pool->resets);
+  fail_unless (c.max_alive <= (gint64) limit);
+  fail_unless (c.max_alive > (gint64) (limit - BUF_SIZE));
+  fail_unless_equals_int (pool->resets, 150);
+  fail_unless_equals_int64 (c.alive, 0);
+  g_object_get (h->element, "current-inflight-bytes", &inflight, NULL);
+  fail_unless_equals_uint64 (inflight, 0);
+
+  g_ptr_array_unref (got);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  gst_buffer_pool_set_active (GST_BUFFER_POOL (pool), FALSE);
+  gst_object_unref (pool);
+  g_mutex_clear (&c.lock);
+}
+
+GST_END_TEST;
+
 static void
 run_drop_policy (const gchar * policy, gboolean expect_last,
     gboolean time_limit)
@@ -1056,6 +1204,7 @@ membudget_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_inflight_bound_block);
+  tcase_add_test (tc, test_inflight_bound_pooled);
   tcase_add_test (tc, test_drop_newest_counts);
   tcase_add_test (tc, test_drop_oldest_counts);
   tcase_add_test (tc, test_shared_budget_three_branches);
