@@ -8,6 +8,7 @@
 #
 # Usage: bench/rosbag/run.sh BUILD_DIR [SIZES_MB] [COMPRESSIONS]
 #   e.g. bench/rosbag/run.sh build-rosbag "1024 4096" "none lz4"
+# PY_DESER=0 skips the (slower to run) deserializing python reader.
 # Prints a markdown table for docs/benchmarks.md (## rosbagsrc).
 set -eu
 BUILD=$(cd "${1:?build dir}" && pwd)
@@ -66,15 +67,18 @@ for size in $SIZES; do
     gw=$1; gr=$2
     set -- $(measure /usr/bin/python3 -c "$PY_RAW" "$bag")
     rw=$1; rr=$2
-    set -- $(measure /usr/bin/python3 -c "$PY_DESER" "$bag")
-    dw=$1; dr=$2
-    for row in "rosbagsrc ! fakesink:$gw:$gr" "python rosbag raw=True:$rw:$rr" "python rosbag deserialize:$dw:$dr"; do
-      name=${row%%:*}; rest=${row#*:}; w=${rest%%:*}; r=${rest#*:}
+    echo "rosbagsrc ! fakesink:$gw:$gr" > "$TMP/rows"
+    echo "python rosbag raw=True:$rw:$rr" >> "$TMP/rows"
+    if [ "${PY_DESER:-1}" != 0 ]; then
+      set -- $(measure /usr/bin/python3 -c "$PY_DESER" "$bag")
+      echo "python rosbag deserialize:$1:$2" >> "$TMP/rows"
+    fi
+    while IFS=: read -r name w r; do
       awk -v s="$size" -v c="$comp" -v f="$fmb" -v n="$n" -v name="$name" -v w="$w" -v r="$r" \
         -v p="$payload" -v g="$gw" 'BEGIN {
           printf "| %d MB rgb8 640x480 | %s | %d | %d | %s | %.2f | %.0f | %.1f | %s |\n",
             s, c, f, n, name, w, p / w, r / 1024, (name ~ /^rosbagsrc/) ? "1.00" : sprintf("%.2f", w / g) }'
-    done
+    done < "$TMP/rows"
     rm -f "$bag"
   done
 done

@@ -1222,19 +1222,29 @@ mb_bag_reader_new (MbBag * bag, const uint8_t * select, uint64_t start_ns,
         chunk_selected (bag, c, r->select))
       r->order[r->n_order++] = i;
   }
-  /* deepest overlap of the selected chunks' time ranges (chunks sorted by
-   * start: count those still open when each one starts) */
+  /* deepest overlap of the selected chunks' time ranges: sweep in start
+   * order keeping the end times of the chunks still open (O(n x depth)) */
   r->max_chunks = 1;
-  for (i = 0; i < r->n_order; i++) {
-    size_t depth = 1;
-    const BagChunk *c = &bag->chunks[r->order[i]];
-    for (j = 0; j < i; j++)
-      if (bag->chunks[r->order[j]].end_ns >= c->start_ns)
-        depth++;
-    if (depth > r->max_chunks)
-      r->max_chunks = depth;
-    if (i > 4096)               /* keep open O(n) on huge bags: sampled */
-      break;
+  {
+    uint64_t *open_end = malloc ((r->n_order + 1) * sizeof (uint64_t));
+    size_t n_open = 0;
+
+    if (!open_end) {
+      mb_bag_reader_free (r);
+      return NULL;
+    }
+    for (i = 0; i < r->n_order; i++) {
+      const BagChunk *c = &bag->chunks[r->order[i]];
+      size_t k = 0;
+      for (j = 0; j < n_open; j++)
+        if (open_end[j] >= c->start_ns)
+          open_end[k++] = open_end[j];
+      n_open = k;
+      open_end[n_open++] = c->end_ns;
+      if (n_open > r->max_chunks)
+        r->max_chunks = n_open;
+    }
+    free (open_end);
   }
   return r;
 }

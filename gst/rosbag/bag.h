@@ -126,8 +126,8 @@ void mb_bag_reader_skip (MbBagReader * r);
  * selection (the deepest overlap of chunk time ranges, at least 1). */
 size_t mb_bag_reader_max_chunks (const MbBagReader * r);
 
-/* Messages of the connections in @select within [start_ns, end_ns], from
- * the chunk index (CHUNK INFO counts, so chunk granularity in time). */
+/* Messages of the connections in @select (NULL = all), from the chunk
+ * index (CHUNK INFO counts). */
 uint64_t mb_bag_count_messages (const MbBag * bag, const uint8_t * select);
 
 #ifdef __cplusplus
