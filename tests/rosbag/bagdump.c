@@ -4,8 +4,8 @@
  *   bagdump [-t /topic,/topic2] [-s start_ns] [-e end_ns] [-x] BAG
  *
  * Output: '#'-lines with the bag summary and connections, then one line per
- * message: "topic<TAB>time_ns<TAB>len<TAB>crc32" (-x: hex bytes instead of
- * crc32). Exit status 0, or 2 with the reader's error text on stderr.
+ * message: "topic<TAB>time_ns<TAB>len<TAB>fnv1a64" (-x: hex bytes instead
+ * of the hash). Exit status 0, or 2 with the reader's error text on stderr.
  * The chunk buffers are malloc'ed here and released by the reader's
  * callback; the peak number held at once is printed as #max-held.
  *
@@ -17,9 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 static int held, max_held;
+
+static uint64_t
+fnv1a64 (const uint8_t * p, size_t n)
+{
+  uint64_t h = 14695981039346656037ull;
+  while (n--)
+    h = (h ^ *p++) * 1099511628211ull;
+  return h;
+}
 
 static void
 release (void *user, void *ud)
@@ -116,8 +124,8 @@ main (int argc, char **argv)
         printf ("%02x", m.data[j]);
       printf ("\n");
     } else {
-      printf ("%s\t%" PRIu64 "\t%u\t%08lx\n", m.conn->topic, m.time_ns, m.len,
-          crc32 (0L, m.data, m.len));
+      printf ("%s\t%" PRIu64 "\t%u\t%016" PRIx64 "\n", m.conn->topic,
+          m.time_ns, m.len, fnv1a64 (m.data, m.len));
     }
   }
   mb_bag_reader_free (r);
