@@ -161,6 +161,10 @@ on_pad_added (GstElement * el, GstPad * pad, GstElement * pipeline)
     /* a queue, as the elements' documentation tells users to put there */
     GstElement *sink = gst_parse_bin_from_description
         ("queue ! fakesink async=false sync=false", TRUE, NULL);
+    static guint n_autosinks;
+    gchar *name = g_strdup_printf ("autosink%u", n_autosinks++);
+    gst_object_set_name (GST_OBJECT (sink), name);
+    g_free (name);
     gst_bin_add (GST_BIN (pipeline), sink);
     gst_element_sync_state_with_parent (sink);
     peer = gst_element_get_static_pad (sink, "sink");
@@ -200,6 +204,12 @@ request_pad (GstElement * pipeline, GstElement * req, const gchar * req_src)
     g_printerr ("stress: bad --req-src: %s\n", err ? err->message : "?");
     exit (2);
   }
+  {
+    static guint n_feeders;
+    gchar *fname = g_strdup_printf ("feeder%u", n_feeders++);
+    gst_object_set_name (GST_OBJECT (feeder), fname);
+    g_free (fname);
+  }
   gst_bin_add (GST_BIN (pipeline), feeder);
   srcpad = gst_element_get_static_pad (feeder, "src");
   if (gst_pad_link (srcpad, pad) != GST_PAD_LINK_OK)
@@ -220,6 +230,9 @@ release_pad (GstElement * pipeline, GstElement * req, GstPad * pad)
 
   gst_element_release_request_pad (req, pad);
   if (feeder) {
+    /* locked: the bin's own state thread (continuing an async state
+     * change) must not set it back to PLAYING before it is removed */
+    gst_element_set_locked_state (feeder, TRUE);
     gst_element_set_state (feeder, GST_STATE_NULL);
     gst_bin_remove (GST_BIN (pipeline), feeder);
     gst_object_unref (feeder);
