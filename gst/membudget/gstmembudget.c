@@ -23,7 +23,7 @@
  * - `rss-limit` and the cgroup margin: a monitor thread reads the process
  *   RSS (/proc/self/statm) and the memory cgroup (v2 or v1, auto-detected)
  *   every `watch-interval`; above the limit the element behaves as if over
- *   budget (it lets one buffer at a time through) and posts a warning.
+ *   budget (it queues at most one buffer) and posts a warning.
  * - A leak detector fits the slope of the anonymous RSS (page cache does
  *   not count) over `leak-window` and posts `membudget-leak-suspected` when
  *   it stays above `leak-threshold` for the whole window.
@@ -661,18 +661,18 @@ is_full_locked (GstMembudget * self, gsize size, gboolean * charged)
 {
   *charged = FALSE;
   self->budget_blocked = FALSE;
-  if (self->pressure && (self->level_buffers > 0
-          || inflight_locked (self) > 0)) {
-    /* in-flight releases do not signal item_del: poll */
-    self->budget_blocked = TRUE;
+  /* under memory pressure nothing is buffered beyond one buffer: the
+   * source runs at the pace of downstream (in flight stays bounded by
+   * max-inflight-bytes only, since sinks keep their last buffer) */
+  if (self->pressure && self->level_buffers > 0)
     return TRUE;
-  }
   if (self->max_size_buffers > 0
       && self->level_buffers >= self->max_size_buffers)
     return TRUE;
   if (self->max_size_bytes > 0 && self->level_bytes >= self->max_size_bytes)
     return TRUE;
-  if (self->max_size_time > 0 && self->level_time >= self->max_size_time)
+  if (self->max_size_time > 0 && self->level_buffers > 0
+      && self->level_time >= self->max_size_time)
     return TRUE;
   if (self->budget) {
     if (!mb_budget_try_charge (self->budget, size)) {
@@ -1105,13 +1105,10 @@ gst_membudget_loop (GstPad * pad)
       self->waiting_add = FALSE;
       continue;
     }
-    if (GST_IS_BUFFER (item) && self->tracker
-        && (self->max_inflight_bytes > 0 || self->pressure)) {
-      guint64 limit = self->pressure ? 1 : self->max_inflight_bytes;
+    if (GST_IS_BUFFER (item) && self->tracker && self->max_inflight_bytes > 0) {
+      guint64 limit = self->max_inflight_bytes;
       size = gst_buffer_get_size (GST_BUFFER (item));
       g_atomic_int_set (&self->tracker->waiting, 1);
-      if (self->pressure && self->max_inflight_bytes > 0)
-        limit = MIN (limit, self->max_inflight_bytes);
       if (inflight_locked (self) > 0 && inflight_locked (self) + size > limit) {
         GST_CAT_LOG_OBJECT (membudget_dataflow, self, "in-flight limit: %"
             G_GUINT64_FORMAT " + %" G_GSIZE_FORMAT " > %" G_GUINT64_FORMAT,
