@@ -916,6 +916,7 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstMembudget *self = GST_MEMBUDGET (parent);
   GSList *items = NULL;
+  gboolean restart = FALSE;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
@@ -950,6 +951,19 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     return gst_pad_push_event (self->srcpad, event);
 
   g_mutex_lock (&self->lock);
+  /* after EOS (ours or downstream's), a new stream or segment starts over,
+   * like queue */
+  if ((self->eos || self->srcresult == GST_FLOW_EOS)
+      && (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START
+          || GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)) {
+    GST_DEBUG_OBJECT (self, "%s after EOS: accepting data again",
+        GST_EVENT_TYPE_NAME (event));
+    self->eos = FALSE;
+    if (self->srcresult == GST_FLOW_EOS) {
+      self->srcresult = GST_FLOW_OK;
+      restart = TRUE;
+    }
+  }
   if (self->srcresult != GST_FLOW_OK || self->eos) {
     GST_DEBUG_OBJECT (self, "refusing %" GST_PTR_FORMAT " (%s)", event,
         self->eos ? "EOS" : gst_flow_get_name (self->srcresult));
@@ -973,6 +987,9 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   if (self->waiting_add)
     g_cond_signal (&self->item_add);
   g_mutex_unlock (&self->lock);
+  if (restart)
+    gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_membudget_loop,
+        self->srcpad, NULL);
   return TRUE;
 }
 

@@ -663,6 +663,20 @@ GST_START_TEST (test_serialized_order)
   GST_OBJECT_LOCK (src);
   fail_unless_equals_string (log->str, "B0B1B2MB3E");
   GST_OBJECT_UNLOCK (src);
+
+  /* a new stream after EOS: data flows again */
+  {
+    GstSegment seg;
+    fail_unless (gst_harness_push_event (h,
+            gst_event_new_stream_start ("membudget-test-2")));
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  fail_unless_equals_int (gst_harness_push (h, make_seq_buffer (5, 16)),
+      GST_FLOW_OK);
+  buf = gst_harness_pull (h);
+  fail_unless_equals_int (buffer_seq (buf), 5);
+  gst_buffer_unref (buf);
   gst_object_unref (src);
   gst_harness_teardown (h);
   g_string_free (log, TRUE);
