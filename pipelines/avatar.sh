@@ -66,7 +66,7 @@ while [ $# -gt 0 ]; do
     --output) output=${2:?--output needs auto, fake or a file}; shift 2 ;;
     --fast) fast=1; shift ;;
     --print) print=1; shift ;;
-    -h|--help) sed -n '3,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) mb_help ;;
     -*) mb_die "unknown option $1 (see --help)" ;;
     *) break ;;
   esac
@@ -150,10 +150,4 @@ set -- \
   align.src_1 ! membudget max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! $vout \
   align.src_0 ! queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 ! $aout
 
-if [ -n "$print" ]; then
-  printf 'gst-launch-1.0 -e'
-  for a in "$@"; do printf ' %s' "$a"; done
-  printf '\n'
-  exit 0
-fi
-mb_launch "$@"
+mb_run "$print" "$@"

@@ -70,7 +70,7 @@ while [ $# -gt 0 ]; do
     --budget) budget=${2:?--budget needs bytes}; shift 2 ;;
     --jpeg-quality) jpegq=${2:?--jpeg-quality needs 1-100}; shift 2 ;;
     --print) print=1; shift ;;
-    -h|--help) sed -n '3,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) mb_help ;;
     --) shift; break ;;
     -*) mb_die "unknown option $1 (see --help)" ;;
     *) break ;;
@@ -132,10 +132,4 @@ for pad in $(echo "$listing" | awk '{ print $3 }'); do
   i=$((i + 1))
 done
 
-if [ -n "$print" ]; then
-  printf 'gst-launch-1.0 -e'
-  for a in "$@"; do printf ' %s' "$a"; done
-  printf '\n'
-  exit 0
-fi
-mb_launch "$@"
+mb_run "$print" "$@"

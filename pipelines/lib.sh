@@ -8,8 +8,10 @@
 #                     else <repo>/build/gst when it holds the plugin.
 #   mb_require E...   exits with a clear message unless every element exists.
 #   mb_die MSG        prints "<script>: MSG" on stderr and exits 1.
-#   mb_launch ARGS    prints the gst-launch-1.0 command (with -v/MB_VERBOSE)
+#   mb_launch ARGS    prints the gst-launch-1.0 command (with MB_VERBOSE set)
 #                     and runs it with -e (EOS on Ctrl-C: files are finalized).
+#   mb_run PRINT ARGS prints the command when PRINT is non-empty, else runs it.
+#   mb_help           prints the script's header comment and exits.
 
 mb_prog=$(basename "$0")
 
@@ -54,4 +56,21 @@ mb_launch() {
     printf '\n' >&2
   fi
   gst-launch-1.0 -e "$@"
+}
+
+mb_run() {
+  _print=$1
+  shift
+  if [ -n "$_print" ]; then
+    printf 'gst-launch-1.0 -e'
+    for _a in "$@"; do printf ' %s' "$_a"; done
+    printf '\n'
+    exit 0
+  fi
+  mb_launch "$@"
+}
+
+mb_help() {
+  sed -n '3,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+  exit 0
 }

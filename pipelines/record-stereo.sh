@@ -100,7 +100,7 @@ while [ $# -gt 0 ]; do
     --two-devices) two=1; left=${2:?--two-devices needs LEFT RIGHT}; right=${3:?--two-devices needs LEFT RIGHT}; shift 3 ;;
     --jetson) jetson=1; shift ;;
     --print) print=1; shift ;;
-    -h|--help) sed -n '3,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) mb_help ;;
     -*) mb_die "unknown option $1 (see --help)" ;;
     *) break ;;
   esac
@@ -175,10 +175,4 @@ else
   fi
 fi
 
-if [ -n "$print" ]; then
-  printf 'gst-launch-1.0 -e'
-  for a in "$@"; do printf ' %s' "$a"; done
-  printf '\n'
-  exit 0
-fi
-mb_launch "$@"
+mb_run "$print" "$@"

@@ -170,3 +170,18 @@ def compare_msg(msg, row, where):
             elif int(got) != int(want):
                 errs.append('%s: %r != %r' % (w, got, want))
     return errs
+
+
+def small_sample_topics(size=(64, 48)):
+    """tests/data/make_bag.py's `sample` preset with small images (fast)."""
+    import make_bag
+    return [(t, k, r, dict(p, size=size) if 'size' in p else p)
+            for t, k, r, p in make_bag.PRESETS['sample']]
+
+
+def small_sample_bag(path, duration=2.0, jitter_ms=3, **kw):
+    """Writes a `sample` bag with small images; returns its topic list."""
+    import make_bag
+    tp = small_sample_topics()
+    make_bag.write_bag(path, tp, duration=duration, jitter_ms=jitter_ms, **kw)
+    return tp

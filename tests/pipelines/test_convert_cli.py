@@ -28,14 +28,8 @@ TOL = 20_000_000
 RSS_BOUND_MB = 150
 
 
-def topics(size=(64, 48)):
-    out = []
-    for topic, kind, rate, params in make_bag.PRESETS['sample']:
-        params = dict(params)
-        if 'size' in params:
-            params['size'] = size
-        out.append((topic, kind, rate, params))
-    return out
+def topics():
+    return e2e.small_sample_topics()
 
 
 def expected_alignment(bag_path):

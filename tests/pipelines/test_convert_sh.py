@@ -18,8 +18,6 @@ import cv2  # noqa: E402
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-import make_bag  # noqa: E402
-
 SCRIPT = os.path.join(e2e.SRC, 'pipelines', 'convert.sh')
 RSS_BOUND_MB = 120
 
@@ -27,9 +25,7 @@ RSS_BOUND_MB = 120
 def main():
     d = e2e.tmpdir('convert-sh')
     bag = os.path.join(d, 's.bag')
-    tp = [(t, k, r, dict(p, size=(64, 48)) if 'size' in p else p)
-          for t, k, r, p in make_bag.PRESETS['sample']]
-    make_bag.write_bag(bag, tp, duration=2.0, jitter_ms=4)
+    tp = e2e.small_sample_bag(bag, duration=2.0, jitter_ms=4)
     out = os.path.join(d, 's.h5')
     r = e2e.run(['sh', SCRIPT, bag, out], timeout=60)
     e2e.check(r.rc == 0, 'convert.sh ran', r)

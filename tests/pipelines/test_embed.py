@@ -18,17 +18,13 @@ e2e.require('rosbagsrc', 'timealign', 'membudget', 'hdf5sink', 'stereorectify')
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-import make_bag  # noqa: E402
-
 REF = '/cam_left/image_raw/compressed'
 
 
 def main():
     d = e2e.tmpdir('embed')
     bag = os.path.join(d, 's.bag')
-    tp = [(t, k, r, dict(p, size=(64, 48)) if 'size' in p else p)
-          for t, k, r, p in make_bag.PRESETS['sample']]
-    make_bag.write_bag(bag, tp, duration=2.0, jitter_ms=3)
+    tp = e2e.small_sample_bag(bag, duration=2.0, jitter_ms=3)
     out = os.path.join(d, 's.h5')
     r = e2e.run([os.path.join(e2e.BUILD, 'tools', 'example-convert'), bag, out, REF])
     e2e.check(r.rc == 0, 'example-convert ran', r)
