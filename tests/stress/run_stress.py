@@ -167,7 +167,8 @@ def main():
     desc, extra, post = pipelines(element, d, env)
     env['G_DEBUG'] = 'fatal-warnings,fatal-criticals'
     cmd = [exe, '--iterations', str(iterations), '--seed', str(SEED),
-           '--watchdog', str(WATCHDOG), '--state-timeout', '300'] + extra + [desc]
+           '--watchdog', str(WATCHDOG), '--state-timeout', '300',
+           '--time-limit', '90'] + extra + [desc]
     print('command: ' + ' '.join(repr(c) if ' ' in c else c for c in cmd))
     sys.stdout.flush()
     t0 = time.monotonic()

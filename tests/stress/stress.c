@@ -118,6 +118,7 @@ drain_bus (GstElement * pipeline)
 }
 
 static guint state_timeout_ms = 2000;
+static guint n_state_timeouts;
 
 static void
 wait_state (GstElement * pipeline)
@@ -125,8 +126,10 @@ wait_state (GstElement * pipeline)
   /* Bounded wait; async transitions that cannot complete (e.g. after an
    * error, or a request pad nothing feeds yet) are fine, a hang is caught by
    * the watchdog. */
-  gst_element_get_state (pipeline, NULL, NULL,
-      (GstClockTime) state_timeout_ms * GST_MSECOND);
+  if (gst_element_get_state (pipeline, NULL, NULL,
+          (GstClockTime) state_timeout_ms * GST_MSECOND) ==
+      GST_STATE_CHANGE_ASYNC)
+    n_state_timeouts++;
 }
 
 #define FEEDER_KEY "stress-feeder"
@@ -243,7 +246,8 @@ release_pad (GstElement * pipeline, GstElement * req, GstPad * pad)
 int
 main (int argc, char **argv)
 {
-  gint iterations = 1000, i, min_buffers = 1;
+  gint iterations = 1000, i, min_buffers = 1, time_limit = 0;
+  gint64 t_start;
   gint64 seed = 1;
   gchar *caps_list = NULL, *desc = NULL, *req_src = NULL;
   gchar **caps_alts = NULL;
@@ -258,6 +262,9 @@ main (int argc, char **argv)
         "Bin description feeding each pad requested on req", "DESC"},
     {"min-buffers", 'm', 0, G_OPTION_ARG_INT, &min_buffers,
         "Fail unless at least this many buffers reached the sinks", "N"},
+    {"time-limit", 'T', 0, G_OPTION_ARG_INT, &time_limit,
+        "Fail when the iterations take longer than this many seconds "
+        "(0 = no limit)", "S"},
     {"state-timeout", 't', 0, G_OPTION_ARG_INT, &state_timeout_ms,
         "Milliseconds to wait for a state change or seek to complete", "MS"},
     {NULL}
@@ -301,8 +308,17 @@ main (int argc, char **argv)
   progress ("start");
   g_thread_unref (g_thread_new ("watchdog", watchdog, NULL));
 
+  t_start = g_get_monotonic_time ();
   for (i = 0; i < iterations; i++) {
     guint action = g_rand_int_range (rand, 0, 100);
+
+    if (time_limit > 0 &&
+        g_get_monotonic_time () - t_start > time_limit * G_USEC_PER_SEC) {
+      g_printerr ("stress: FAIL: time limit: only %d of %d iterations in %d s "
+          "(%u state changes/seeks did not complete within %u ms)\n", i,
+          iterations, time_limit, n_state_timeouts, state_timeout_ms);
+      break;
+    }
 
     if (action < 35) {
       static const GstState states[] = { GST_STATE_NULL, GST_STATE_READY,
@@ -370,9 +386,10 @@ main (int argc, char **argv)
   drain_bus (pipeline);
   g_print ("stress: %d iterations (%u state changes, %u flushing seeks, "
       "%u EOS, %u renegotiations, %u pad request/release), %u errors posted, "
-      "%u EOS seen, %d buffers reached the sinks, no crash, no deadlock\n",
-      iterations, n_states, n_seeks, n_eos, n_caps, n_pads, errors, eos_seen,
-      g_atomic_int_get (&buffers_seen));
+      "%u EOS seen, %d buffers reached the sinks, %u state waits timed out, "
+      "%.1f s, no crash, no deadlock\n", i, n_states, n_seeks, n_eos, n_caps, n_pads, errors, eos_seen,
+      g_atomic_int_get (&buffers_seen), n_state_timeouts,
+      (g_get_monotonic_time () - t_start) / 1e6);
   if (cf)
     gst_object_unref (cf);
   if (req)
@@ -387,6 +404,8 @@ main (int argc, char **argv)
   g_free (req_src);
   g_free (desc);
   gst_deinit ();
+  if (i < iterations)
+    return 1;
   if (g_atomic_int_get (&buffers_seen) < min_buffers) {
     g_printerr ("stress: FAIL: only %d buffers reached the sinks (want >= %d)"
         "\n", g_atomic_int_get (&buffers_seen), min_buffers);
