@@ -110,7 +110,8 @@ def assert_no_crash(tc, r):
 
 
 def figure(**kv):
-    print('FIGURE ' + ' '.join('%s=%s' % (k, v) for k, v in kv.items()))
+    print('FIGURE ' + ' '.join('%s=%s' % (k, repr(v) if ' ' in str(v) else v)
+                               for k, v in kv.items()))
     sys.stdout.flush()
 
 
