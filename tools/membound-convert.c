@@ -82,8 +82,9 @@ struct _App
   GMainLoop *loop;
   MbcTable table;
   gint64 t0;
-  guint64 last_rchar;
+  guint64 last_rchar, first_rchar;
   gint64 last_rchar_t;
+  gboolean average;             /* final report: average rate */
   double mb_per_s;
   gboolean bar;                 /* progress bar (tty) */
   gboolean plain;               /* plain progress lines */
@@ -268,6 +269,28 @@ post_branch_error (Job * j, GstElement * from, GError * err)
   gst_element_post_message (from, gst_message_new_error (GST_OBJECT (from),
           err, "membound-convert could not build a branch"));
   g_error_free (err);
+}
+
+/* rosbagsrc added all its pads: hdf5sink pads requested for topics that got
+ * none would wait for data forever; release them. */
+static void
+on_no_more_pads (GstElement * src, Job * j)
+{
+  GList *pads, *l;
+
+  g_mutex_lock (&j->lock);
+  pads = g_hash_table_get_values (j->sink_pads);
+  for (l = pads; l != NULL; l = l->next)
+    gst_object_ref (l->data);
+  g_hash_table_remove_all (j->sink_pads);
+  g_mutex_unlock (&j->lock);
+  for (l = pads; l != NULL; l = l->next) {
+    GST_INFO_OBJECT (j->sink, "releasing unused pad %s",
+        GST_PAD_NAME (l->data));
+    gst_element_release_request_pad (j->sink, l->data);
+    gst_object_unref (l->data);
+  }
+  g_list_free (pads);
 }
 
 /* The topic rosbagsrc gives the pad named @pad_name (newly allocated). */
@@ -765,6 +788,7 @@ job_build (Job * j, GError ** err)
     }
   }
   g_signal_connect (j->src, "pad-added", G_CALLBACK (on_src_pad_added), j);
+  g_signal_connect (j->src, "no-more-pads", G_CALLBACK (on_no_more_pads), j);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (j->pipeline));
   j->bus_watch = gst_bus_add_watch (bus, on_bus, j);
@@ -874,7 +898,10 @@ progress_compute (App * app, MbcProgress * p)
     app->peak_rss = p->rss_bytes;
   p->elapsed_s = (now - app->t0) / 1e6;
   if (read_rchar (&rchar)) {
-    if (app->last_rchar_t != 0 && now > app->last_rchar_t)
+    if (app->average && now > app->t0)
+      app->mb_per_s = (rchar - app->first_rchar) / 1e6 /
+          ((now - app->t0) / 1e6);
+    else if (app->last_rchar_t != 0 && now > app->last_rchar_t)
       app->mb_per_s = (rchar - app->last_rchar) / 1e6 /
           ((now - app->last_rchar_t) / 1e6);
     app->last_rchar = rchar;
@@ -1036,6 +1063,7 @@ main (int argc, char **argv)
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.t0 = g_get_monotonic_time ();
+  read_rchar (&app.first_rchar);
   if (app.bar || app.plain)
     progress_id = g_timeout_add ((guint) (app.bar ? 250 :
             app.opt.progress_interval * 1000), on_progress, &app);
@@ -1047,6 +1075,7 @@ main (int argc, char **argv)
   if (progress_id)
     g_source_remove (progress_id);
   if (app.bar || app.plain) {
+    app.average = TRUE;         /* the last line: averages over the run */
     on_progress (&app);
     progress_clear (&app);
   }

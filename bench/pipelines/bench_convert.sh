@@ -32,12 +32,15 @@ else
 fi
 bytes=$(stat -c %s "$bag")
 cat "$bag" > /dev/null        # page cache warm for both readers
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 measure() { # NAME LOG
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$2" |
     awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$2")
-  echo "$1 $wall $rss"
+  cpu=$(sed -n -e 's/.*User time (seconds): //p' -e 's/.*System time (seconds): //p' "$2" |
+    awk '{ s += $1 } END { print s }')
+  echo "$1 $wall $rss $cpu"
 }
 
 /usr/bin/time -v -o "$tmp/ours.time" "$build/tools/membound-convert" --force \
@@ -53,10 +56,11 @@ if [ "$peer" = peer ]; then
 fi
 
 echo "bag: $bytes bytes, $(basename "$bag")"
-echo "| converter | wall s | MB/s | peak RSS MB | aligned rows |"
-echo "|---|---:|---:|---:|---:|"
-echo "$ours $rows_ours" | awk -v b="$bytes" '{ printf "| membound-convert | %.2f | %.0f | %.1f | %d |\n", $2, b / 1e6 / $2, $3 / 1024, $4 }'
+echo "load average before/after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| converter | wall s | CPU s (user+sys) | MB/s | peak RSS MB | aligned rows |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "$ours $rows_ours" | awk -v b="$bytes" '{ printf "| membound-convert | %.2f | %.2f | %.0f | %.1f | %d |\n", $2, $4, b / 1e6 / $2, $3 / 1024, $5 }'
 if [ "$peer" = peer ]; then
-  echo "$py $rows_py" | awk -v b="$bytes" '{ printf "| py_convert.py (rosbag + h5py) | %.2f | %.0f | %.1f | %d |\n", $2, b / 1e6 / $2, $3 / 1024, $4 }'
-  echo "$ours $py" | awk '{ printf "wall-time ratio python / membound: %.1fx; peak RSS ratio: %.0fx\n", $5 / $2, $6 / $3 }'
+  echo "$py $rows_py" | awk -v b="$bytes" '{ printf "| py_convert.py (rosbag + h5py) | %.2f | %.2f | %.0f | %.1f | %d |\n", $2, $4, b / 1e6 / $2, $3 / 1024, $5 }'
+  echo "$ours $py" | awk '{ printf "python / membound: wall time %.1fx, CPU time %.1fx, peak RSS %.0fx\n", $6 / $2, $8 / $4, $7 / $3 }'
 fi
