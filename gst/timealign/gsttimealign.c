@@ -1490,7 +1490,9 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
 
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
-  gst_pad_set_active (pad, FALSE);
+  /* The sink pad is not deactivated here: that would wait for its
+   * streaming thread, which may be blocked downstream in a serialized query
+   * (PAUSED). Its chain sees tp->flushing and the removed input instead. */
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   gst_element_remove_pad (element, pad);
