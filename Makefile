@@ -1,10 +1,12 @@
 # membound: the two README commands and a few developer conveniences.
 #   make demo   set up, build, convert a generated sample bag, print the result
 #   make test   set up, build, run every test, end with "N passed, N failed"
+#               (under CI=true, or MB_FULL_TESTS=1, also the leaks and
+#               ASan+UBSan passes: scripts/test-all)
 BUILD ?= build
 MESON_ARGS ?=
 
-.PHONY: all deps build demo test test-asan test-leaks test-valgrind test-ci-extra clean
+.PHONY: all deps build demo test test-asan test-leaks test-valgrind test-full clean
 
 all: build
 
@@ -21,7 +23,7 @@ demo: build
 	sh scripts/demo $(BUILD)
 
 test: build
-	sh scripts/run-tests $(BUILD)
+	sh scripts/test-all $(BUILD)
 
 test-leaks: build
 	sh scripts/run-tests $(BUILD) --setup leaks
@@ -34,11 +36,9 @@ test-asan: deps
 	meson compile -C build-asan
 	sh scripts/run-tests build-asan --setup asan
 
-# CI's second pass (issue 9): the suite again with GST_TRACERS=leaks, then in
-# an ASan+UBSan build (see docs/reliability.md for the measured durations).
-# Both run even when the first fails.
-test-ci-extra:
-	rc=0; $(MAKE) test-leaks || rc=1; $(MAKE) test-asan || rc=1; exit $$rc
+# All three passes (normal, leaks, ASan+UBSan), as CI runs them.
+test-full: build
+	MB_FULL_TESTS=1 sh scripts/test-all $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan
