@@ -1488,6 +1488,15 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   g_cond_signal (&self->timer_cond);
   g_mutex_unlock (&self->lock);
 
+  /* Flush the output branch: this input's upstream may be blocked in a
+   * serialized query (allocation, drain) that went through this pair and
+   * waits downstream (a queue in PAUSED). The output stays flushing: the
+   * pad is going away. */
+  g_atomic_int_set (&tp->out_flushing, 1);
+  gst_pad_push_event (srcpad, gst_event_new_flush_start ());
+  g_mutex_lock (&tp->push_mutex);
+  gst_pad_push_event (srcpad, gst_event_new_flush_stop (TRUE));
+  g_mutex_unlock (&tp->push_mutex);
   gst_pad_set_active (srcpad, FALSE);
   gst_element_remove_pad (element, srcpad);
   /* The sink pad is not deactivated here: that would wait for its
