@@ -906,13 +906,11 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_FLUSHING;
   }
   if (self->eos_sent) {
-    /* Every output already got EOS: the rest of this input is not needed.
-     * We answer OK rather than EOS and let upstream run to its own end:
-     * returning EOS made rosbagsrc's task pause race with its shutdown
-     * (see docs/timealign.md). */
+    /* Every output already got EOS: the rest of this input is not needed,
+     * tell upstream so it can stop reading. */
     g_mutex_unlock (&self->lock);
     gst_buffer_unref (buf);
-    return GST_FLOW_OK;
+    return GST_FLOW_EOS;
   }
   rt = gst_segment_to_running_time (&tp->segment, GST_FORMAT_TIME, ts);
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
