@@ -66,28 +66,28 @@ def main():
     vsink, asink = pipeline.get_by_name('vsink'), pipeline.get_by_name('asink')
     align = pipeline.get_by_name('align')
 
+    import threading
+    lock = threading.Lock()
     vpts, apts = [], []
     st = {'off': 0, 'n': 0}
 
-    def probe_v(pad, info):
-        vpts.append(info.get_buffer().pts)
+    def pair():
+        # with lock: compare the i-th video frame with the i-th audio chunk
+        while vpts and apts:
+            v, au = vpts.pop(0), apts.pop(0)
+            st['off'] = max(st['off'], abs(v - au))
+            st['n'] += 1
+
+    def probe_v2(pad, info):
+        with lock:
+            vpts.append(info.get_buffer().pts)
+            pair()
         return Gst.PadProbeReturn.OK
 
     def probe_a(pad, info):
-        apts.append(info.get_buffer().pts)
-        # compare pairs as they complete, keep the lists short
-        while vpts and apts:
-            v, au = vpts.pop(0), apts.pop(0)
-            st['off'] = max(st['off'], abs(v - au))
-            st['n'] += 1
-        return Gst.PadProbeReturn.OK
-
-    def probe_v2(pad, info):
-        probe_v(pad, info)
-        while vpts and apts:
-            v, au = vpts.pop(0), apts.pop(0)
-            st['off'] = max(st['off'], abs(v - au))
-            st['n'] += 1
+        with lock:
+            apts.append(info.get_buffer().pts)
+            pair()
         return Gst.PadProbeReturn.OK
 
     vsink.get_static_pad('sink').add_probe(Gst.PadProbeType.BUFFER, probe_v2)

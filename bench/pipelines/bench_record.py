@@ -13,7 +13,10 @@ Side by side in the same run:
              + h5py append with resize per frame, same frame count (capped by
              --python-frames)
 
-For each: achieved fps (frames / wall), real-time factor vs 30 fps, and the
+For each: achieved fps (frames / wall), real-time factor vs 30 fps, CPU time
+per frame (user + sys of the process, wait4) and the fps that CPU cost allows
+on 2 otherwise idle cores (2000 / CPU ms: the bound when the machine is shared
+with other jobs and wall-clock fps says more about them than about us), and the
 RSS of the recording process sampled every second (/proc/PID/status VmRSS):
 first sample after 10 % of the run, last sample, max - min after that point.
 
@@ -49,24 +52,29 @@ def run_sampled(cmd, env, frames):
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     samples = []
-    while p.poll() is None:
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            break
         r = rss_kb(p.pid)
         if r:
             samples.append((time.monotonic() - t0, r))
         time.sleep(1.0)
     wall = time.monotonic() - t0
     err = p.stderr.read().decode(errors='replace')
-    if p.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         sys.exit('bench_record.py: %s failed:\n%s' % (cmd[:3], err[-2000:]))
-    return wall, samples
+    return wall, samples, ru.ru_utime + ru.ru_stime
 
 
-def summarize(name, frames, wall, samples):
+def summarize(name, frames, run):
+    wall, samples, cpu = run
     steady = [r for t, r in samples if t >= 0.1 * wall] or [r for _, r in samples] or [0]
     fps = frames / wall
-    return ('| %s | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f |'
-            % (name, frames, wall, fps, fps / 30.0, steady[0] / 1024.0, steady[-1] / 1024.0,
-               (max(steady) - min(steady)) / 1024.0))
+    cpu_ms = cpu * 1000.0 / frames
+    return ('| %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f | %.1f | %.1f | %.1f |'
+            % (name, frames, wall, fps, fps / 30.0, cpu_ms, 2000.0 / cpu_ms,
+               steady[0] / 1024.0, steady[-1] / 1024.0, (max(steady) - min(steady)) / 1024.0))
 
 
 def python_peer(frames, out):
@@ -113,31 +121,33 @@ def main():
         only = a.only.split(',')
         if 'source' in only:
             pipe = SRC.format(n=a.peer_frames, fmt='RGBx') + ' ! fakesink sync=false'
-            wall, s = run_sampled(['gst-launch-1.0', '-q'] + pipe.split(), env, a.peer_frames)
-            rows.append(summarize('(ceiling) videotestsrc RGBx → fakesink', a.peer_frames, wall, s))
+            rows.append(summarize('(ceiling) videotestsrc RGBx → fakesink', a.peer_frames,
+                                  run_sampled(['gst-launch-1.0', '-q'] + pipe.split(), env, a.peer_frames)))
         if 'hdf5sink' in only:
             out = os.path.join(d, 'a.h5')
             pipe = (SRC.format(n=a.frames, fmt='RGBx') + ' ! stereorectify layout=side-by-side '
                     'calibration=%s ! hdf5sink location=%s jpeg-quality=85' % (CALIB, out))
-            wall, s = run_sampled(['gst-launch-1.0', '-q', '-e'] + pipe.split(), env, a.frames)
             rows.append(summarize('videotestsrc RGBx → stereorectify → hdf5sink jpeg-quality=85',
-                                  a.frames, wall, s))
+                                  a.frames, run_sampled(['gst-launch-1.0', '-q', '-e'] +
+                                                        pipe.split(), env, a.frames)))
             os.unlink(out)
         if 'jpegenc' in only:
             out = os.path.join(d, 'b.h5')
             pipe = (SRC.format(n=a.peer_frames, fmt='I420') + ' ! stereorectify layout=side-by-side '
                     'calibration=%s ! jpegenc quality=85 ! hdf5sink location=%s' % (CALIB, out))
-            wall, s = run_sampled(['gst-launch-1.0', '-q', '-e'] + pipe.split(), env, a.peer_frames)
             rows.append(summarize('videotestsrc I420 → stereorectify → jpegenc → hdf5sink',
-                                  a.peer_frames, wall, s))
+                                  a.peer_frames, run_sampled(['gst-launch-1.0', '-q', '-e'] +
+                                                             pipe.split(), env, a.peer_frames)))
             os.unlink(out)
         if 'python' in only:
             out = os.path.join(d, 'c.h5')
-            wall, s = run_sampled(python_peer(a.peer_frames, out), env, a.peer_frames)
             rows.append(summarize('python: cv2.remap + cv2.imencode + h5py resize/append',
-                                  a.peer_frames, wall, s))
-    print('| recorder | frames | wall s | fps | × real time | RSS at 10 % MB | RSS at end MB | RSS max−min after 10 % MB |')
-    print('|---|---:|---:|---:|---:|---:|---:|---:|')
+                                  a.peer_frames, run_sampled(python_peer(a.peer_frames, out),
+                                                             env, a.peer_frames)))
+    print('load average at the end: %s' % open('/proc/loadavg').read().strip())
+    print('| recorder | frames | wall s | fps | × real time | CPU ms/frame | fps for 2 free cores (2000/CPU ms) '
+          '| RSS at 10 % MB | RSS at end MB | RSS max−min after 10 % MB |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for r in rows:
         print(r)
 
