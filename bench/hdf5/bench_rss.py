@@ -38,6 +38,7 @@ def main():
     ap.add_argument('--frames', type=int, default=18000)
     ap.add_argument('--dir', default=tempfile.gettempdir())
     ap.add_argument('--extra', default='')
+    ap.add_argument('--trace', help='write every sample (s, kB) to this file')
     args = ap.parse_args()
     out = os.path.join(tempfile.mkdtemp(prefix='bench-rss-', dir=args.dir),
                        'rec.h5')
@@ -57,6 +58,9 @@ def main():
             samples.append((time.perf_counter() - t0, r))
         time.sleep(0.5)
     wall = time.perf_counter() - t0
+    if args.trace:
+        with open(args.trace, 'w') as f:
+            f.writelines('%.1f %d\n' % s for s in samples)
     err = p.stderr.read().decode(errors='replace')
     assert p.returncode == 0, err
     with h5py.File(out, 'r') as f:

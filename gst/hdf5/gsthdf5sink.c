@@ -83,6 +83,9 @@
 
 #include <errno.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <gst/video/video.h>
 
@@ -347,6 +350,7 @@ struct _GstHdf5Sink
   gboolean dirty;
   gboolean aloha_compress;
   gint64 last_flush, next_stats;
+  gint64 last_trim;
   guint64 lat[LAT_SAMPLES];
   guint n_lat;
   guint64 flushed_rows;
@@ -1691,6 +1695,16 @@ writer_housekeeping (GstHdf5Sink * self)
     }
     self->dirty = FALSE;
     self->last_flush = g_get_monotonic_time ();
+#ifdef __GLIBC__
+    /* Hand the pages freed since the last flush back to the kernel (all
+     * malloc arenas: the JPEG workers allocate the encoded frames in theirs,
+     * this thread frees them), at most once a second. Without it RSS keeps
+     * the highest fragmentation reached as a step of several MB. */
+    if (self->last_flush >= self->last_trim + G_USEC_PER_SEC) {
+      malloc_trim (0);
+      self->last_trim = self->last_flush;
+    }
+#endif
     post_structure (self, writer_summary (self, MB_HDF5SINK_FLUSHED_MESSAGE));
   }
   if (stats_interval > 0 && now >= self->next_stats) {

@@ -1335,6 +1335,12 @@ mb_h5_writer_abort (MbH5Writer * w)
 struct _MbJpegEncoder
 {
   tjhandle tj;
+  /* One worst-case output buffer per encoder, allocated once for the frame
+   * size and reused (TJFLAG_NOREALLOC): without it TurboJPEG allocates a
+   * worst-case buffer (several MB at 2560x720) per frame in the worker
+   * thread's malloc arena, which the writer thread frees later. */
+  unsigned char *buf;
+  unsigned long buf_size;
 };
 
 MbJpegEncoder *
@@ -1356,6 +1362,8 @@ mb_jpeg_encoder_free (MbJpegEncoder * e)
   if (e == NULL)
     return;
   tjDestroy (e->tj);
+  if (e->buf)
+    tjFree (e->buf);
   free (e);
 }
 
@@ -1367,19 +1375,45 @@ mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
   static const int pf[] = { TJPF_GRAY, TJPF_RGB, TJPF_BGR, TJPF_RGBX,
     TJPF_BGRX, TJPF_XRGB, TJPF_XBGR, TJPF_RGBA, TJPF_BGRA
   };
-  unsigned char *buf = NULL;
-  unsigned long len = 0;
+  int samp = fmt == MB_JPEG_GRAY ? TJSAMP_GRAY : TJSAMP_420;
+  unsigned long need = tjBufSize (width, height, samp);
+  unsigned long len;
+  uint8_t *copy;
 
-  if (tjCompress2 (e->tj, src, width, pitch, height, pf[fmt], &buf, &len,
-          fmt == MB_JPEG_GRAY ? TJSAMP_GRAY : TJSAMP_420, quality, 0) < 0) {
+  if (need == (unsigned long) -1) {
+    if (err && err_len)
+      snprintf (err, err_len, "JPEG encoding failed: bad frame size %dx%d",
+          width, height);
+    return -1;
+  }
+  if (e->buf == NULL || e->buf_size != need) {
+    if (e->buf)
+      tjFree (e->buf);
+    e->buf = tjAlloc ((int) need);
+    e->buf_size = e->buf ? need : 0;
+    if (e->buf == NULL) {
+      if (err && err_len)
+        snprintf (err, err_len, "JPEG encoding failed: out of memory");
+      return -1;
+    }
+  }
+  len = e->buf_size;
+  if (tjCompress2 (e->tj, src, width, pitch, height, pf[fmt], &e->buf, &len,
+          samp, quality, TJFLAG_NOREALLOC) < 0) {
     if (err && err_len)
       snprintf (err, err_len, "JPEG encoding failed: %s",
           tjGetErrorStr2 (e->tj));
-    if (buf)
-      tjFree (buf);
     return -1;
   }
-  *out = buf;
+  /* The exact-size copy is what travels to the writer thread. */
+  copy = malloc (len ? len : 1);
+  if (copy == NULL) {
+    if (err && err_len)
+      snprintf (err, err_len, "JPEG encoding failed: out of memory");
+    return -1;
+  }
+  memcpy (copy, e->buf, len);
+  *out = copy;
   *out_len = len;
   return 0;
 }
@@ -1387,6 +1421,5 @@ mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
 void
 mb_jpeg_free (uint8_t * buf)
 {
-  if (buf)
-    tjFree (buf);
+  free (buf);
 }
