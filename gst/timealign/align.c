@@ -9,8 +9,12 @@
  * A tick is decidable for an input when it is EOS, or when its newest item
  * proves that no later item can change the choice: nearest needs
  * newest - T > min(tol, distance of the current best), previous and linear
- * need newest > T. After tick T every window drops the items that no later
- * tick (>= T) can select: all but the last item with ts <= T.
+ * need newest > T. Ticks only move forward, so on every push and after
+ * every tick each window (the reference's aside) drops the items that no
+ * tick still to come can select: all but the last item with ts <= the
+ * oldest possible next tick (see tick_floor()). A window therefore only
+ * fills with items after that tick, and a tick forced by a full window has
+ * been passed by that input.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -281,6 +285,74 @@ pop_front (MbAlign * a, Input * in, int free_it)
   in->n--;
 }
 
+/* Drops the items that no tick at or after @floor_ts can select: all but
+ * the last item with ts <= floor_ts (nearest, previous and linear alike). */
+static void
+prune (Input * in, int64_t floor_ts, MbAlign * a)
+{
+  while (in->n >= 2 && W (in, 1).ts <= floor_ts)
+    pop_front (a, in, 1);
+}
+
+static int64_t rate_tick (const MbAlign * a, uint64_t idx);
+
+/* A lower bound of every tick still to be decided: the oldest reference
+ * item (or, with none queued, the newest one seen: later items are clamped
+ * to it), the next fixed-rate tick, or before the rate clock starts the
+ * largest first timestamp seen (the clock starts at the largest first
+ * timestamp of all inputs). Returns 0 when there is no bound yet. */
+static int
+tick_floor (const MbAlign * a, int64_t * floor_ts)
+{
+  size_t i;
+  int any = 0;
+
+  if (a->ref_id >= 0) {
+    const Input *r = get_in (a, a->ref_id);
+    if (r == NULL)
+      return 0;
+    if (r->n > 0) {
+      *floor_ts = W (r, 0).ts;
+      return 1;
+    }
+    if (!r->has_newest)
+      return 0;
+    *floor_ts = r->newest_ts;
+    return 1;
+  }
+  if (!rate_mode (a))
+    return 0;
+  if (a->have_t0) {
+    *floor_ts = rate_tick (a, a->tick_idx);
+    return 1;
+  }
+  for (i = 0; i < a->n_in; i++) {
+    const Input *in = &a->in[i];
+    if (in->used && in->has_first && (!any || in->first_ts > *floor_ts)) {
+      *floor_ts = in->first_ts;
+      any = 1;
+    }
+  }
+  return any;
+}
+
+/* Releases, on every input but the reference, the items no future tick can
+ * select, so that a window only fills with items after the next tick. */
+static void
+prune_all (MbAlign * a)
+{
+  int64_t floor_ts = 0;
+  size_t i;
+
+  if (!tick_floor (a, &floor_ts))
+    return;
+  for (i = 0; i < a->n_in; i++) {
+    Input *in = &a->in[i];
+    if (in->used && (int) i != a->ref_id)
+      prune (in, floor_ts, a);
+  }
+}
+
 int
 mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
 {
@@ -289,6 +361,7 @@ mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
 
   if (in == NULL)
     return -1;
+  prune_all (a);
   if (in->n >= a->max_window)
     return MB_ALIGN_FULL;
   if (in->n == in->cap) {
@@ -324,6 +397,9 @@ mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
     in->first_ts = ts;
   }
   in->st.pushed++;
+  /* the new item may make this window's older items useless, or (reference,
+   * rate clock not started) move the oldest possible tick forward */
+  prune_all (a);
   return MB_ALIGN_OK;
 }
 
@@ -653,12 +729,6 @@ emit_item (MbAlign * a, Input * in, const Item * it, int64_t T,
   note_err (in, it->ts - T);
 }
 
-static void
-prune (Input * in, int64_t floor_ts, MbAlign * a)
-{
-  while (in->n >= 2 && W (in, 1).ts <= floor_ts)
-    pop_front (a, in, 1);
-}
 
 int
 mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
@@ -756,7 +826,7 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
       }
     }
   }
-  /* advance the tick clock */
+  /* advance the tick clock, then keep only what later ticks can use */
   if (r)
     pop_front (a, r, 1);
   else
@@ -766,6 +836,7 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
     if (in->used && in != r)
       prune (in, T, a);
   }
+  prune_all (a);
   return MB_ALIGN_NEXT_TICK;
 }
 

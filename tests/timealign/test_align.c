@@ -18,7 +18,8 @@ static int failures;
   fprintf (stderr, __VA_ARGS__); fprintf (stderr, "\n"); } } while (0)
 
 #define MAXIN 5
-#define MAXN 400
+#define MAXN 2600               /* items per stream (5 s at 500 Hz) */
+#define N_SMALL 400             /* items of the 500 Hz stream in the window test */
 
 typedef struct {
   int input, idx, refs;
@@ -430,7 +431,7 @@ test_window_small_when_ordered (void)
   MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
 
   for (j = 0; j < 3; j++) {
-    st[j].n = j == 2 ? MAXN : (int) (MAXN * periods[2] / periods[j]);
+    st[j].n = j == 2 ? N_SMALL : (int) (N_SMALL * periods[2] / periods[j]);
     for (k = 0; k < st[j].n; k++) {
       st[j].ts[k] = k * periods[j] + (k % 3) * 1000000;
       st[j].obj[k].input = j;
@@ -507,6 +508,139 @@ test_full_window (void)
   mb_align_free (a);
   for (k = 0; k < 200; k++)
     CHECK (objs[k].refs == 0, "refs of %d: %d", k, objs[k].refs);
+}
+
+/* Feeds in global time order (one streaming thread) like the element does:
+ * a full window forces the oldest tick, or drops the oldest item when no
+ * tick is pending. Decided ticks are collected as they come. */
+static void
+feed_forcing (MbAlign * a, Stream * st, int n_in, Run * run, int *n_forced)
+{
+  int pos[MAXIN] = { 0 }, j, pick;
+
+  for (;;) {
+    pick = -1;
+    for (j = 0; j < n_in; j++)
+      if (pos[j] < st[j].n && (pick < 0
+              || st[j].ts[pos[j]] < st[pick].ts[pos[pick]]))
+        pick = j;
+    if (pick < 0)
+      break;
+    while (mb_align_push (a, pick, st[pick].ts[pos[pick]],
+            &st[pick].obj[pos[pick]]) == MB_ALIGN_FULL) {
+      int before = run->n_got;
+      collect (a, run, n_in, 1);
+      if (run->n_got > before)
+        (*n_forced)++;
+      else
+        mb_align_drop_oldest (a, pick);
+    }
+    pos[pick]++;
+    for (j = 0; j < n_in; j++)
+      if ((int) mb_align_window_len (a, j) > run->max_window_seen)
+        run->max_window_seen = (int) mb_align_window_len (a, j);
+    collect (a, run, n_in, 0);
+  }
+  for (j = 0; j < n_in; j++) {
+    mb_align_set_eos (a, j);
+    collect (a, run, n_in, 0);
+  }
+}
+
+/* Issue 5: `rate=5/1` with JointState-like inputs at 100 Hz and 500 Hz gave
+ * 1 tick out and 15 dropped. The 500 Hz window (64 items = 128 ms) filled
+ * long before the next 200 ms tick could be decided, and the full window
+ * forced that tick before any input had reached it. Every tick must match
+ * the brute-force oracle, none may be forced and nothing may overflow. */
+static void
+test_slow_ticks_fast_inputs (const char *what, int64_t rate_num, int ref,
+    const int64_t * periods, int n_in, MbAlignMode mode, int max_window)
+{
+  static Stream st[MAXIN];
+  static ExpTick exp[4 * MAXN];
+  static Run run;
+  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  MbAlignTick tick;
+  MbAlignInputStats ist;
+  int j, k, n_exp, n_forced = 0;
+  const int64_t span = 5000000000LL;    /* 5 s of data */
+
+  for (j = 0; j < n_in; j++) {
+    Stream *s = &st[j];
+    s->n = (int) (span / periods[j]);
+    if (s->n > MAXN)
+      s->n = MAXN;
+    for (k = 0; k < s->n; k++) {
+      /* small deterministic jitter (< a tenth of the period), start offsets */
+      s->ts[k] = 1000000000LL + j * 3000000 + k * periods[j] +
+          ((k * 7 + j) % 5 - 2) * (periods[j] / 25 < 400000 ?
+          periods[j] / 25 : 400000);
+      s->obj[k].input = j;
+      s->obj[k].idx = k;
+      s->obj[k].refs = 1;
+    }
+    s->mode = mode;
+    s->policy = MB_ALIGN_POLICY_DROP;
+    s->tol = 20000000;
+    CHECK (mb_align_add_input (a) == j, "%s: input id", what);
+    mb_align_set_input_mode (a, j, s->mode, s->policy, s->tol);
+  }
+  mb_align_set_reference (a, ref);
+  mb_align_set_rate (a, ref < 0 ? rate_num : 0, 1);
+  mb_align_set_max_window (a, (size_t) max_window);
+  n_exp = oracle (st, n_in, ref, rate_num, 1, exp, 4 * MAXN);
+
+  memset (&run, 0, sizeof (run));
+  feed_forcing (a, st, n_in, &run, &n_forced);
+  CHECK (mb_align_next (a, &tick, 0) == MB_ALIGN_NEXT_DONE, "%s: not done",
+      what);
+  compare (exp, n_exp, &run, n_in, what);
+  CHECK (n_exp >= (ref < 0 ? 4 * rate_num : 24), "%s: only %d ticks expected",
+      what, n_exp);
+  for (k = 0; k < n_exp; k++)
+    CHECK (!exp[k].dropped, "%s: the oracle drops tick %d", what, k);
+  CHECK (mb_align_ticks_dropped (a) == 0, "%s: %llu ticks dropped", what,
+      (unsigned long long) mb_align_ticks_dropped (a));
+  CHECK (n_forced == 0, "%s: %d ticks forced by a full window", what,
+      n_forced);
+  CHECK (run.max_window_seen <= max_window, "%s: window %d", what,
+      run.max_window_seen);
+  /* With a reference, the next tick is unknown until its item arrives: a
+   * window that spans less than the reference period fills in between and
+   * drops its oldest items (counted as overflow), which a time-ordered feed
+   * never needs again. At a fixed rate the next tick is known: no drop. */
+  for (j = 0; j < n_in && ref < 0; j++) {
+    mb_align_get_input_stats (a, j, &ist);
+    CHECK (ist.overflow == 0, "%s: input %d overflow %llu", what, j,
+        (unsigned long long) ist.overflow);
+  }
+  mb_align_free (a);
+  for (j = 0; j < n_in; j++)
+    for (k = 0; k < st[j].n; k++)
+      CHECK (st[j].obj[k].refs == 0, "%s: refcount of %d/%d is %d", what, j,
+          k, st[j].obj[k].refs);
+}
+
+static void
+test_issue5 (void)
+{
+  const int64_t joints[2] = { 10000000, 2000000 };      /* 100 Hz, 500 Hz */
+  const int64_t with_ref[3] = { 200000000, 10000000, 2000000 };
+
+  test_slow_ticks_fast_inputs ("rate 5/1 nearest window 64", 5, -1, joints, 2,
+      MB_ALIGN_MODE_NEAREST, 64);
+  test_slow_ticks_fast_inputs ("rate 5/1 previous window 64", 5, -1, joints,
+      2, MB_ALIGN_MODE_PREVIOUS, 64);
+  test_slow_ticks_fast_inputs ("rate 5/1 linear window 64", 5, -1, joints, 2,
+      MB_ALIGN_MODE_LINEAR, 64);
+  test_slow_ticks_fast_inputs ("rate 5/1 nearest window 8", 5, -1, joints, 2,
+      MB_ALIGN_MODE_NEAREST, 8);
+  test_slow_ticks_fast_inputs ("rate 2/1 linear window 4", 2, -1, joints, 2,
+      MB_ALIGN_MODE_LINEAR, 4);
+  test_slow_ticks_fast_inputs ("rate 10/1 nearest window 64", 10, -1, joints,
+      2, MB_ALIGN_MODE_NEAREST, 64);
+  test_slow_ticks_fast_inputs ("5 Hz reference nearest window 64", 0, 0,
+      with_ref, 3, MB_ALIGN_MODE_NEAREST, 64);
 }
 
 /* Flushing the reference restarts the ticks; hold forgets its item. */
@@ -623,6 +757,7 @@ main (int argc, char **argv)
   test_flush ();
   test_full_window ();
   test_window_small_when_ordered ();
+  test_issue5 ();
   test_random (iterations);
   if (failures) {
     printf ("FAIL: %d check(s) failed\n", failures);
