@@ -445,10 +445,11 @@ test_window_small_when_ordered (void)
   mb_align_set_reference (a, 0);
   memset (&run, 0, sizeof (run));
   feed (a, st, 3, 0, &run);
-  /* 500 Hz input vs 30 Hz ticks: a window holds the items between two
-   * ticks (~17) plus those that arrive while the tick waits for the 100 Hz
-   * input to pass it (<= 10 ms = 5 items, plus jitter) */
-  CHECK (run.max_window_seen <= 26, "max window %d", run.max_window_seen);
+  /* 500 Hz input vs 30 Hz ticks: the next reference item is unknown until
+   * it arrives, so a window holds the items since the last tick (~17) plus
+   * the one before it and jitter; items that no later tick can select are
+   * released on every push (19 measured; 25 before that) */
+  CHECK (run.max_window_seen <= 20, "max window %d", run.max_window_seen);
   CHECK (mb_align_ticks_out (a) + mb_align_ticks_dropped (a) == (uint64_t) st[0].n,
       "ticks %llu", (unsigned long long) mb_align_ticks_out (a));
   mb_align_free (a);
