@@ -57,6 +57,8 @@ struct _MbBag {
   uint64_t chunks_begin;        /* first record after the bag header */
   int indexed;
   uint64_t unreadable;
+  int io_errno;                 /* errno of the read error read_index met */
+  uint64_t io_pos;              /* and where */
 
   MbBagConnection *conns;       /* sorted by id */
   size_t n_conns, alloc_conns;
@@ -516,10 +518,16 @@ decompress_chunk (MbBag * bag, uint64_t pos, const ChunkHeader * ch,
 
   if (ch->comp == COMP_NONE) {
     r = pread_full (bag->fd, out, ch->size, ch->data_pos);
-    if (r <= 0) {
+    if (r < 0) {
+      set_err (err, err_len, "%s: read error in the chunk at offset %" PRIu64
+          ": cannot read %u bytes: %s", bag->path, pos, ch->size,
+          strerror (errno));
+      return MB_BAG_ERR_READ;
+    }
+    if (r == 0) {
       set_err (err, err_len, "%s: corrupt chunk at offset %" PRIu64
-          ": cannot read %u bytes", bag->path, pos, ch->size);
-      return r < 0 ? MB_BAG_ERR_READ : MB_BAG_ERR_CORRUPT;
+          ": cannot read %u bytes (end of file)", bag->path, pos, ch->size);
+      return MB_BAG_ERR_CORRUPT;
     }
     return MB_BAG_OK;
   }
@@ -541,7 +549,15 @@ decompress_chunk (MbBag * bag, uint64_t pos, const ChunkHeader * ch,
             (size_t) (in_end - in_pos);
         if (n == 0)
           break;
-        if (pread_full (bag->fd, tmp, n, in_pos) <= 0)
+        if ((r = pread_full (bag->fd, tmp, n, in_pos)) < 0) {
+          int e = errno;
+          BZ2_bzDecompressEnd (&bz);
+          set_err (err, err_len, "%s: read error in the chunk at offset %"
+              PRIu64 ": cannot read %zu bytes: %s", bag->path, pos, n,
+              strerror (e));
+          return MB_BAG_ERR_READ;
+        }
+        if (r == 0)
           break;
         in_pos += n;
         bz.next_in = (char *) tmp;
@@ -573,7 +589,17 @@ decompress_chunk (MbBag * bag, uint64_t pos, const ChunkHeader * ch,
       if (consumed == avail) {
         size_t n = in_end - in_pos > READ_BUF_SIZE ? READ_BUF_SIZE :
             (size_t) (in_end - in_pos);
-        if (n == 0 || pread_full (bag->fd, tmp, n, in_pos) <= 0)
+        if (n == 0)
+          break;
+        if ((r = pread_full (bag->fd, tmp, n, in_pos)) < 0) {
+          int e = errno;
+          LZ4F_freeDecompressionContext (dctx);
+          set_err (err, err_len, "%s: read error in the chunk at offset %"
+              PRIu64 ": cannot read %zu bytes: %s", bag->path, pos, n,
+              strerror (e));
+          return MB_BAG_ERR_READ;
+        }
+        if (r == 0)
           break;
         in_pos += n;
         avail = n;
@@ -654,18 +680,33 @@ walk_chunk (MbBag * bag, const uint8_t * buf, size_t size, WalkMsgFunc cb,
 /* ------------------------------------------------------------------ */
 /* open                                                                */
 
+/* Remembers a read error (not corruption) met while reading the index: the
+ * bag is not scanned then, the error is reported as such. Returns -1. */
+static int
+index_io_error (MbBag * bag, uint64_t pos, int e)
+{
+  bag->io_errno = e ? e : EIO;
+  bag->io_pos = pos;
+  return -1;
+}
+
+/* Returns 1 when the index was read, 0 when it is missing or malformed
+ * (scan instead), -1 on a read error (bag->io_errno). */
 static int
 read_index (MbBag * bag, uint64_t index_pos, uint32_t n_conn, uint32_t n_chunk)
 {
   uint64_t pos = index_pos;
   uint32_t i;
+  int r = 0;
 
   for (i = 0; i < n_conn; i++) {
     Record rec;
     uint8_t *d;
     int ok;
 
-    if (read_record (bag, pos, &rec) <= 0)
+    if ((r = read_record (bag, pos, &rec)) < 0)
+      return index_io_error (bag, pos, errno);
+    if (r == 0)
       return 0;
     if (rec.op != OP_CONNECTION || rec.data_len > MAX_CONN_DATA_LEN ||
         rec.end > bag->file_size) {
@@ -673,10 +714,11 @@ read_index (MbBag * bag, uint64_t index_pos, uint32_t n_conn, uint32_t n_chunk)
       return 0;
     }
     d = malloc (rec.data_len ? rec.data_len : 1);
-    if (!d || pread_full (bag->fd, d, rec.data_len, rec.data_pos) <= 0) {
+    if (!d || (r = pread_full (bag->fd, d, rec.data_len, rec.data_pos)) <= 0) {
+      int e = errno;
       free (d);
       record_clear (&rec);
-      return 0;
+      return d && r < 0 ? index_io_error (bag, rec.data_pos, e) : 0;
     }
     ok = add_connection (bag, rec.hdr, rec.hdr_len, d, rec.data_len);
     free (d);
@@ -691,7 +733,9 @@ read_index (MbBag * bag, uint64_t index_pos, uint32_t n_conn, uint32_t n_chunk)
     BagChunk *c;
     uint8_t *d;
 
-    if (read_record (bag, pos, &rec) <= 0)
+    if ((r = read_record (bag, pos, &rec)) < 0)
+      return index_io_error (bag, pos, errno);
+    if (r == 0)
       return 0;
     if (rec.op != OP_CHUNK_INFO || rec.end > bag->file_size) {
       record_clear (&rec);
@@ -709,10 +753,12 @@ read_index (MbBag * bag, uint64_t index_pos, uint32_t n_conn, uint32_t n_chunk)
       return 0;
     }
     d = malloc ((size_t) count * 8 + 1);
-    if (!d || pread_full (bag->fd, d, (size_t) count * 8, rec.data_pos) <= 0) {
+    if (!d || (r = pread_full (bag->fd, d, (size_t) count * 8,
+                rec.data_pos)) <= 0) {
+      int e = errno;
       free (d);
       record_clear (&rec);
-      return 0;
+      return d && r < 0 ? index_io_error (bag, rec.data_pos, e) : 0;
     }
     for (j = 0; j < count; j++) {
       if (chunk_add_count (c, rd32 (d + 8 * j), rd32 (d + 8 * j + 4)) < 0) {
@@ -759,6 +805,8 @@ scan_bag (MbBag * bag, char *err, size_t err_len)
   uint64_t pos = bag->chunks_begin, good_end = bag->chunks_begin;
   uint8_t *buf = NULL, *tmp = malloc (READ_BUF_SIZE);
   size_t buf_size = 0;
+  MbBagResult ret = MB_BAG_OK;
+  char lerr[MB_BAG_ERR_LEN];
 
   if (!tmp)
     return MB_BAG_ERR_NOMEM;
@@ -766,7 +814,14 @@ scan_bag (MbBag * bag, char *err, size_t err_len)
     Record rec;
     int r = read_record (bag, pos, &rec);
 
-    if (r <= 0)
+    if (r < 0) {
+      /* a read error is not the end of the good data: report it */
+      set_err (err, err_len, "%s: read error at offset %" PRIu64 ": %s",
+          bag->path, pos, strerror (errno));
+      ret = MB_BAG_ERR_READ;
+      break;
+    }
+    if (r == 0)
       break;
     if (rec.end > bag->file_size) {
       record_clear (&rec);
@@ -779,7 +834,13 @@ scan_bag (MbBag * bag, char *err, size_t err_len)
       MbBagResult res;
 
       record_clear (&rec);
-      if (read_chunk_header (bag, pos, &ch, NULL, 0) != MB_BAG_OK)
+      res = read_chunk_header (bag, pos, &ch, lerr, sizeof (lerr));
+      if (res == MB_BAG_ERR_READ) {
+        set_err (err, err_len, "%s", lerr);
+        ret = res;
+        break;
+      }
+      if (res != MB_BAG_OK)
         break;
       if (ch.data_len == 0 || ch.size == 0)
         break;                  /* placeholder of a chunk never closed */
@@ -790,7 +851,12 @@ scan_bag (MbBag * bag, char *err, size_t err_len)
         buf = nb;
         buf_size = ch.size;
       }
-      res = decompress_chunk (bag, pos, &ch, buf, tmp, NULL, 0);
+      res = decompress_chunk (bag, pos, &ch, buf, tmp, lerr, sizeof (lerr));
+      if (res == MB_BAG_ERR_READ) {
+        set_err (err, err_len, "%s", lerr);
+        ret = res;
+        break;
+      }
       if (res != MB_BAG_OK)
         break;
       c = add_chunk (bag);
@@ -835,9 +901,7 @@ scan_bag (MbBag * bag, char *err, size_t err_len)
   free (buf);
   free (tmp);
   bag->unreadable = bag->file_size - good_end;
-  (void) err;
-  (void) err_len;
-  return MB_BAG_OK;
+  return ret;
 }
 
 static void
@@ -915,7 +979,7 @@ mb_bag_open (const char *path, MbBagResult * res, char *err, size_t err_len)
   r = bag->file_size >= BAG_MAGIC_LEN ?
       pread_full (bag->fd, magic, BAG_MAGIC_LEN, 0) : 0;
   if (r < 0) {
-    *res = MB_BAG_ERR_OPEN;
+    *res = MB_BAG_ERR_READ;
     set_err (err, err_len, "%s: cannot read: %s", bag->path, strerror (errno));
     goto fail;
   }
@@ -964,8 +1028,17 @@ mb_bag_open (const char *path, MbBagResult * res, char *err, size_t err_len)
   record_clear (&rec);
 
   if (index_pos >= bag->chunks_begin && index_pos < bag->file_size &&
-      (chunk_count > 0 || index_pos == bag->chunks_begin) &&
-      read_index (bag, index_pos, conn_count, chunk_count)) {
+      (chunk_count > 0 || index_pos == bag->chunks_begin))
+    r = read_index (bag, index_pos, conn_count, chunk_count);
+  else
+    r = 0;
+  if (r < 0) {
+    /* a failing disk, not a damaged file: do not guess by scanning */
+    *res = MB_BAG_ERR_READ;
+    set_err (err, err_len, "%s: read error in the index at offset %" PRIu64
+        ": %s", bag->path, bag->io_pos, strerror (bag->io_errno));
+    goto fail;
+  } else if (r > 0) {
     bag->indexed = 1;
   } else {
     size_t i;

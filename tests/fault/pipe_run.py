@@ -91,7 +91,8 @@ def main():
             err, dbg = msg.parse_error()
             if report['end'] != 'error':
                 report.update(end='error', error=err.message, debug=dbg,
-                              error_src=msg.src.get_name())
+                              error_src=msg.src.get_name(),
+                              error_domain=err.domain)
                 # collect what else is posted right after (an element's own
                 # error may follow the upstream "Internal data stream error")
                 deadline = min(deadline, Gst.util_get_timestamp() + Gst.SECOND)

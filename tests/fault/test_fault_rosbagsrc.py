@@ -133,6 +133,14 @@ class RosbagsrcDamage(unittest.TestCase):
             self.assertIn(self.bag, r.text(), 'error must name the file: %r'
                           % r.report.get('errors'))
             self.assertGreaterEqual(r.faults, 1)
+            # a failing disk is reported as a read error with the system's
+            # text, not as a damaged or empty bag
+            self.assertEqual(r.report.get('error_src'), 'dyn', r.error)
+            self.assertIn('Input/output error', r.error)
+            self.assertNotIn('corrupt', r.error)
+            self.assertNotIn('no readable messages', r.error)
+            self.assertEqual(r.report.get('error_domain'), 'gst-resource-error-quark',
+                             r.error)
             got = r.buffers()
             self.assertLess(got, self.total)
             faultlib.figure(element='rosbagsrc', damage='read-EIO', after=after,
