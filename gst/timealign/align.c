@@ -70,6 +70,7 @@ struct _MbAlign {
   int have_t0;
   int64_t t0;
   uint64_t tick_idx;
+  int64_t next_tick;            /* = rate_tick (tick_idx), set by set_tick () */
   uint64_t ticks_out, ticks_dropped;
   MbAlignSlot *slots;
   Sel *sels;
@@ -77,6 +78,17 @@ struct _MbAlign {
 };
 
 #define W(in, i) ((in)->buf[((in)->head + (i)) % (in)->cap])
+
+static int64_t rate_tick (const MbAlign * a, uint64_t idx);
+
+/* Moves the fixed-rate clock to tick @idx (one division per tick, not one
+ * per item: the next tick time is read on every push). */
+static void
+set_tick (MbAlign * a, uint64_t idx)
+{
+  a->tick_idx = idx;
+  a->next_tick = a->rate_num > 0 ? rate_tick (a, idx) : a->t0;
+}
 
 static int64_t
 abs64 (int64_t v)
@@ -262,6 +274,7 @@ mb_align_set_rate (MbAlign * a, int64_t num, int64_t den)
 {
   a->rate_num = (num > 0 && den > 0) ? num : 0;
   a->rate_den = den > 0 ? den : 1;
+  set_tick (a, a->tick_idx);
 }
 
 void
@@ -294,15 +307,13 @@ prune (Input * in, int64_t floor_ts, MbAlign * a)
     pop_front (a, in, 1);
 }
 
-static int64_t rate_tick (const MbAlign * a, uint64_t idx);
-
 /* A lower bound of every tick still to be decided: the oldest reference
  * item (or, with none queued, the newest one seen: later items are clamped
  * to it), the next fixed-rate tick, or before the rate clock starts the
  * largest first timestamp seen (the clock starts at the largest first
  * timestamp of all inputs). Returns 0 when there is no bound yet. */
 static int
-tick_floor (const MbAlign * a, int64_t * floor_ts)
+tick_floor (MbAlign * a, int64_t * floor_ts)
 {
   size_t i;
   int any = 0;
@@ -323,7 +334,7 @@ tick_floor (const MbAlign * a, int64_t * floor_ts)
   if (!rate_mode (a))
     return 0;
   if (a->have_t0) {
-    *floor_ts = rate_tick (a, a->tick_idx);
+    *floor_ts = a->next_tick;
     return 1;
   }
   for (i = 0; i < a->n_in; i++) {
@@ -337,20 +348,22 @@ tick_floor (const MbAlign * a, int64_t * floor_ts)
 }
 
 /* Releases, on every input but the reference, the items no future tick can
- * select, so that a window only fills with items after the next tick. */
-static void
+ * select, so that a window only fills with items after the next tick.
+ * Returns 0 when there is no next tick to prune against. */
+static int
 prune_all (MbAlign * a)
 {
   int64_t floor_ts = 0;
   size_t i;
 
   if (!tick_floor (a, &floor_ts))
-    return;
+    return 0;
   for (i = 0; i < a->n_in; i++) {
     Input *in = &a->in[i];
     if (in->used && (int) i != a->ref_id)
       prune (in, floor_ts, a);
   }
+  return 1;
 }
 
 int
@@ -361,9 +374,13 @@ mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
 
   if (in == NULL)
     return -1;
-  prune_all (a);
-  if (in->n >= a->max_window)
-    return MB_ALIGN_FULL;
+  if (in->n >= a->max_window) {
+    /* the next tick may have moved (flush, forced start) since the last
+     * prune: release what it made useless before refusing the item */
+    prune_all (a);
+    if (in->n >= a->max_window)
+      return MB_ALIGN_FULL;
+  }
   if (in->n == in->cap) {
     size_t ncap = in->cap ? in->cap * 2 : 8;
     Item *nb;
@@ -397,9 +414,21 @@ mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
     in->first_ts = ts;
   }
   in->st.pushed++;
-  /* the new item may make this window's older items useless, or (reference,
-   * rate clock not started) move the oldest possible tick forward */
-  prune_all (a);
+  /* The new item may make this window's older items useless. It moves the
+   * next possible tick only on the reference, or as a first item before
+   * the rate clock starts: then every window is pruned. */
+  if (id == a->ref_id) {
+    /* the oldest reference item is the next tick: it changed only if the
+     * reference was empty */
+    if (in->n == 1)
+      prune_all (a);
+  } else if (rate_mode (a) && !a->have_t0) {
+    prune_all (a);
+  } else if (in->n >= 2) {
+    int64_t floor_ts = 0;
+    if (tick_floor (a, &floor_ts))
+      prune (in, floor_ts, a);
+  }
   return MB_ALIGN_OK;
 }
 
@@ -440,7 +469,7 @@ static void
 restart_clock (MbAlign * a)
 {
   a->have_t0 = 0;
-  a->tick_idx = 0;
+  set_tick (a, 0);
 }
 
 void
@@ -509,7 +538,7 @@ rate_try_t0 (MbAlign * a, int force)
     return 0;
   a->have_t0 = 1;
   a->t0 = t0;
-  a->tick_idx = 0;
+  set_tick (a, 0);
   return 1;
 }
 
@@ -551,7 +580,7 @@ mb_align_is_done (const MbAlign * a)
     return 1;
   if (!a->have_t0)
     return 0;
-  return rate_tick (a, a->tick_idx) > max_newest;
+  return a->next_tick > max_newest;
 }
 
 /* Oldest tick that exists; for rate mode it must also have been reached by
@@ -570,7 +599,7 @@ tick_time (MbAlign * a, int64_t * ts, int force)
   }
   if (!rate_mode (a) || !rate_try_t0 (a, force))
     return 0;
-  *ts = rate_tick (a, a->tick_idx);
+  *ts = a->next_tick;
   if (force)
     return 1;
   for (i = 0; i < a->n_in; i++) {
@@ -594,7 +623,7 @@ mb_align_pending (const MbAlign * a, int64_t * ts)
       return 0;
     t = W (r, 0).ts;
   } else if (rate_mode (a) && a->have_t0) {
-    t = rate_tick (a, a->tick_idx);
+    t = a->next_tick;
   } else if (rate_mode (a)) {
     /* not every input has data yet: a forced start would tick at the
      * largest first timestamp among those that have */
@@ -830,13 +859,14 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
   if (r)
     pop_front (a, r, 1);
   else
-    a->tick_idx++;
-  for (i = 0; i < a->n_in; i++) {
-    Input *in = &a->in[i];
-    if (in->used && in != r)
-      prune (in, T, a);
+    set_tick (a, a->tick_idx + 1);
+  if (!prune_all (a)) {
+    for (i = 0; i < a->n_in; i++) {
+      Input *in = &a->in[i];
+      if (in->used && in != r)
+        prune (in, T, a);
+    }
   }
-  prune_all (a);
   return MB_ALIGN_NEXT_TICK;
 }
 
@@ -874,7 +904,7 @@ mb_align_blockers (MbAlign * a, int *ids, int max)
       }
       return n;
     }
-    T = rate_tick (a, a->tick_idx);
+    T = a->next_tick;
   } else {
     return 0;
   }
