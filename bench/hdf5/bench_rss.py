@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """RSS over a 10-minute-content 2560x720@30 JPEG recording through hdf5sink.
 
-Runs, as fast as the machine allows (is-live=false),
+Runs, as fast as the machine allows (is-live=false; --live: at 30 fps in
+real time, as from a camera),
   gst-launch-1.0 -e videotestsrc num-buffers=18000 is-live=false
     ! video/x-raw,format=RGB,width=2560,height=720,framerate=30/1
     ! hdf5sink location=<tmp> jpeg-quality=85 stats-interval=0
@@ -11,7 +12,8 @@ peak, and the frame rate reached (>= 30 fps means a live 2560x720@30 camera
 keeps up). The output file is checked (row count) and deleted.
 
 Usage: GST_PLUGIN_PATH=<build>/gst /usr/bin/python3 bench/hdf5/bench_rss.py
-       [--frames 18000] [--dir /tmp] [--extra 'jpeg-threads=2']
+       [--frames 18000] [--dir /tmp] [--extra 'jpeg-threads=2'] [--live]
+       [--trace samples.txt]
 """
 import argparse
 import os
@@ -38,12 +40,17 @@ def main():
     ap.add_argument('--frames', type=int, default=18000)
     ap.add_argument('--dir', default=tempfile.gettempdir())
     ap.add_argument('--extra', default='')
+    ap.add_argument('--live', action='store_true',
+                    help='is-live=true: frames at 30 fps in real time, as '
+                    'from a camera (the queue stays short); default: as fast '
+                    'as possible (the queue fills to max-queue-bytes)')
     ap.add_argument('--trace', help='write every sample (s, kB) to this file')
     args = ap.parse_args()
     out = os.path.join(tempfile.mkdtemp(prefix='bench-rss-', dir=args.dir),
                        'rec.h5')
     cmd = ['gst-launch-1.0', '-e', 'videotestsrc',
-           'num-buffers=%d' % args.frames, 'is-live=false', '!',
+           'num-buffers=%d' % args.frames,
+           'is-live=%s' % ('true' if args.live else 'false'), '!',
            'video/x-raw,format=RGB,width=2560,height=720,framerate=30/1', '!',
            'hdf5sink', 'location=' + out, 'jpeg-quality=85',
            'stats-interval=0'] + args.extra.split()
