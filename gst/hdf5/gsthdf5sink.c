@@ -1076,6 +1076,24 @@ static void
 writer_fail (GstHdf5Sink * self, gboolean format_error, gint err_no,
     const gchar * msg)
 {
+  /* Post our error first, before the chain functions see write_error and
+   * return GST_FLOW_ERROR: upstream then posts its generic "Internal data
+   * stream error", and applications show only the first error. */
+  GST_WARNING_OBJECT (self, "recording stopped: %s", msg);
+  if (format_error) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Cannot store stream in HDF5 file: %s", msg), (NULL));
+  } else if (err_no == ENOSPC || err_no == EFBIG || err_no == EDQUOT) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("No space left to write HDF5 file: %s", msg),
+        ("errno %d; rows up to the last hdf5sink-flushed message are "
+            "readable", err_no));
+  } else {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not write HDF5 file: %s", msg),
+        ("errno %d; rows up to the last hdf5sink-flushed message are "
+            "readable", err_no));
+  }
   g_mutex_lock (&self->qlock);
   self->write_error = TRUE;
   discard_queue_locked (self);
@@ -1091,21 +1109,6 @@ writer_fail (GstHdf5Sink * self, gboolean format_error, gint err_no,
     else
       mb_h5_writer_close (self->w, NULL, 0);
     self->w = NULL;
-  }
-  GST_WARNING_OBJECT (self, "recording stopped: %s", msg);
-  if (format_error) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Cannot store stream in HDF5 file: %s", msg), (NULL));
-  } else if (err_no == ENOSPC || err_no == EFBIG || err_no == EDQUOT) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("No space left to write HDF5 file: %s", msg),
-        ("errno %d; rows up to the last hdf5sink-flushed message are "
-            "readable", err_no));
-  } else {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write HDF5 file: %s", msg),
-        ("errno %d; rows up to the last hdf5sink-flushed message are "
-            "readable", err_no));
   }
 }
 

@@ -69,6 +69,10 @@ class Hdf5SinkWriteFaults(unittest.TestCase):
         self.assertEqual(r.end, 'error', r.output[-3000:])
         own = r.error_from('hdf5sink0')
         self.assertIn(out, own, 'hdf5sink error must name the file: %r' % r.report['errors'])
+        # the first error on the bus (the one applications show) is ours,
+        # not upstream's generic "Internal data stream error"
+        self.assertEqual(r.report['error_src'], 'hdf5sink0', r.report['errors'])
+        self.assertIn(out, r.error)
         self.assertGreaterEqual(r.faults, 1)
         if errno_name == 'ENOSPC':
             self.assertRegex(own, 'No space left|space')
@@ -130,6 +134,10 @@ class Hdf5SinkWriteFaults(unittest.TestCase):
         self.assertEqual(r.end, 'error', r.output[-3000:])
         own = r.error_from('hdf5sink0')
         self.assertIn(out, own, 'hdf5sink error must name the file: %r' % r.report['errors'])
+        # the first error on the bus (the one applications show) is ours,
+        # not upstream's generic "Internal data stream error"
+        self.assertEqual(r.report['error_src'], 'hdf5sink0', r.report['errors'])
+        self.assertIn(out, r.error)
         self.assertGreaterEqual(r.faults, 1)
         # videotestsrc's gradient is the same in every frame
         ref = []
