@@ -47,6 +47,11 @@ typedef struct {
   void *last_data;
   int64_t last_ts;
   uint64_t last_seq;
+  /* holds data from before another input's flush restarted the ticks */
+  int stale;
+  /* flushed, and no tick decided since (n_decided == flushed_at) */
+  int flushed;
+  uint64_t flushed_at;
   MbAlignInputStats st;
 } Input;
 
@@ -71,6 +76,8 @@ struct _MbAlign {
   int64_t t0;
   uint64_t tick_idx;
   int64_t next_tick;            /* = rate_tick (tick_idx), set by set_tick () */
+  size_t n_stale;               /* inputs with stale = 1 */
+  uint64_t n_decided;           /* ticks decided so far (never reset) */
   uint64_t ticks_out, ticks_dropped;
   MbAlignSlot *slots;
   Sel *sels;
@@ -127,6 +134,10 @@ take_ref (MbAlign * a, void *data)
 static void
 input_clear (MbAlign * a, Input * in)
 {
+  if (in->stale) {
+    in->stale = 0;
+    a->n_stale--;
+  }
   while (in->n > 0) {
     release (a, in->buf[in->head].data);
     in->head = (in->head + 1) % in->cap;
@@ -311,13 +322,16 @@ prune (Input * in, int64_t floor_ts, MbAlign * a)
  * item (or, with none queued, the newest one seen: later items are clamped
  * to it), the next fixed-rate tick, or before the rate clock starts the
  * largest first timestamp seen (the clock starts at the largest first
- * timestamp of all inputs). Returns 0 when there is no bound yet. */
+ * timestamp of all inputs). Returns 0 when there is no bound yet, or while
+ * an input still holds data from before another input's flush (stale). */
 static int
 tick_floor (MbAlign * a, int64_t * floor_ts)
 {
   size_t i;
   int any = 0;
 
+  if (a->n_stale > 0)
+    return 0;
   if (a->ref_id >= 0) {
     const Input *r = get_in (a, a->ref_id);
     if (r == NULL)
@@ -480,8 +494,25 @@ mb_align_flush_input (MbAlign * a, int id)
   if (in == NULL)
     return;
   input_clear (a, in);
-  if (id == a->ref_id || a->ref_id < 0)
+  if (id == a->ref_id || a->ref_id < 0) {
+    size_t i;
     restart_clock (a);
+    /* The other inputs' data may come from before a seek that has not
+     * reached them yet: until they flush too, they must not make this
+     * input's new data look useless (no pruning ahead of the ticks). An
+     * input flushed since the last tick was decided is taken as flushed
+     * by the same seek. */
+    in->flushed = 1;
+    in->flushed_at = a->n_decided;
+    for (i = 0; i < a->n_in; i++) {
+      Input *o = &a->in[i];
+      if (o->used && o != in && !o->stale && (o->has_first || o->n > 0)
+          && !(o->flushed && o->flushed_at == a->n_decided)) {
+        o->stale = 1;
+        a->n_stale++;
+      }
+    }
+  }
 }
 
 void
@@ -758,7 +789,6 @@ emit_item (MbAlign * a, Input * in, const Item * it, int64_t T,
   note_err (in, it->ts - T);
 }
 
-
 int
 mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
 {
@@ -855,6 +885,7 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
       }
     }
   }
+  a->n_decided++;
   /* advance the tick clock, then keep only what later ticks can use */
   if (r)
     pop_front (a, r, 1);

@@ -683,6 +683,53 @@ test_flush (void)
     CHECK (o[k].refs == 0, "refs %d = %d", k, o[k].refs);
 }
 
+/* Fixed rate, flush-seek reaching the inputs one after the other: input 0
+ * flushes and gets data from the new position while input 1 still holds
+ * data from before the seek. That stale data must not prune input 0's new
+ * items (it would look like a later start); once input 1 flushes too, ticks
+ * restart from the new position with input 0's first item. */
+static void
+test_rate_flush_one_input_first (void)
+{
+  static Obj o[40];
+  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  MbAlignTick tick;
+  int k, n = 0;
+
+  for (k = 0; k < 40; k++) {
+    o[k].idx = k;
+    o[k].refs = 1;
+  }
+  mb_align_add_input (a);
+  mb_align_add_input (a);
+  mb_align_set_reference (a, -1);
+  mb_align_set_rate (a, 10, 1);
+  mb_align_set_max_window (a, 16);
+  for (k = 0; k < 4; k++) {
+    mb_align_push (a, 0, 1000000000LL + k * 1000000, &o[n++]);
+    mb_align_push (a, 1, 1000000000LL + k * 1000000, &o[n++]);
+  }
+  mb_align_flush_input (a, 0);
+  for (k = 0; k < 6; k++)
+    mb_align_push (a, 0, k * 2000000, &o[n++]);
+  CHECK (mb_align_window_len (a, 0) == 6, "new items pruned by stale data: "
+      "window %zu", mb_align_window_len (a, 0));
+  mb_align_flush_input (a, 1);
+  mb_align_push (a, 1, 0, &o[n++]);
+  mb_align_push (a, 1, 30000000, &o[n++]);
+  CHECK (mb_align_next (a, &tick, 0) == MB_ALIGN_NEXT_TICK && tick.ts == 0
+      && tick.slots[0].data == &o[8] && tick.slots[1].data == &o[14],
+      "first tick after the seek");
+  mb_align_tick_clear (a, &tick);
+  /* input 0's items before the next tick (100 ms) but its last are gone */
+  mb_align_push (a, 0, 150000000, &o[n++]);
+  CHECK (mb_align_window_len (a, 0) == 2, "window after the tick %zu",
+      mb_align_window_len (a, 0));
+  mb_align_free (a);
+  for (k = 0; k < n; k++)
+    CHECK (o[k].refs == 0, "refs %d = %d", k, o[k].refs);
+}
+
 /* Stats: max and mean |error| per input. */
 static void
 test_stats (void)
@@ -756,6 +803,7 @@ main (int argc, char **argv)
   test_stats ();
   test_rate_dead_input ();
   test_flush ();
+  test_rate_flush_one_input_first ();
   test_full_window ();
   test_window_small_when_ordered ();
   test_issue5 ();
