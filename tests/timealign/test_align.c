@@ -683,6 +683,24 @@ test_flush (void)
     CHECK (o[k].refs == 0, "refs %d = %d", k, o[k].refs);
 }
 
+/* A core with two inputs ticking at a fixed 10 Hz; objects @o[0..n) live. */
+static MbAlign *
+new_two_inputs_10hz (Obj * o, int n)
+{
+  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  int k;
+
+  for (k = 0; k < n; k++) {
+    o[k].idx = k;
+    o[k].refs = 1;
+  }
+  mb_align_add_input (a);
+  mb_align_add_input (a);
+  mb_align_set_reference (a, -1);
+  mb_align_set_rate (a, 10, 1);
+  return a;
+}
+
 /* Fixed rate, flush-seek reaching the inputs one after the other: input 0
  * flushes and gets data from the new position while input 1 still holds
  * data from before the seek. That stale data must not prune input 0's new
@@ -692,18 +710,10 @@ static void
 test_rate_flush_one_input_first (void)
 {
   static Obj o[40];
-  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  MbAlign *a = new_two_inputs_10hz (o, 40);
   MbAlignTick tick;
   int k, n = 0;
 
-  for (k = 0; k < 40; k++) {
-    o[k].idx = k;
-    o[k].refs = 1;
-  }
-  mb_align_add_input (a);
-  mb_align_add_input (a);
-  mb_align_set_reference (a, -1);
-  mb_align_set_rate (a, 10, 1);
   mb_align_set_max_window (a, 16);
   for (k = 0; k < 4; k++) {
     mb_align_push (a, 0, 1000000000LL + k * 1000000, &o[n++]);
@@ -766,19 +776,11 @@ static void
 test_rate_dead_input (void)
 {
   static Obj o[4];
-  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
+  MbAlign *a = new_two_inputs_10hz (o, 4);
   MbAlignTick tick;
   int64_t ts = -1;
   int k;
 
-  for (k = 0; k < 4; k++) {
-    o[k].idx = k;
-    o[k].refs = 1;
-  }
-  mb_align_add_input (a);
-  mb_align_add_input (a);
-  mb_align_set_reference (a, -1);
-  mb_align_set_rate (a, 10, 1);
   mb_align_set_input_mode (a, 1, MB_ALIGN_MODE_NEAREST, MB_ALIGN_POLICY_GAP,
       1000);
   mb_align_push (a, 0, 5000, &o[0]);
