@@ -124,9 +124,12 @@ class Hdf5SinkWriteFaults(unittest.TestCase):
     def frames_case(self, errno_name, after):
         out = os.path.join(self.dir, 'frames-%s-%d.h5' % (errno_name, after))
         w, h = 160, 120
+        # 19.2 KB frames, one every >= 4 ms: the 512 KiB fault comes after
+        # >= 100 ms, i.e. several 20 ms flush intervals even on an idle
+        # machine (at 0.5 ms per frame a fast run reached it before any flush)
         desc = ('videotestsrc num-buffers=600 pattern=gradient ! '
                 'video/x-raw,format=GRAY8,width=%d,height=%d,framerate=100/1 ! '
-                'identity name=probe sleep-time=500 ! hdf5sink location=%s '
+                'identity name=probe sleep-time=4000 ! hdf5sink location=%s '
                 'sink_0::path=/cam batch-size=2 flush-interval=20000000 stats-interval=0'
                 % (w, h, out))
         r = faultlib.run(desc, {'PATH': out, 'ERRNO': errno_name, 'AFTER': after})
