@@ -154,52 +154,56 @@ hdr_find (const uint8_t * h, size_t len, const char *name,
   return 0;
 }
 
-static int
-hdr_u8 (const uint8_t * h, size_t len, const char *name, uint8_t * out)
+/* Field @name of a record header when its value is exactly @size bytes. */
+static const uint8_t *
+hdr_fixed (const uint8_t * h, size_t len, const char *name, size_t size)
 {
   const uint8_t *v;
   size_t vl;
 
-  if (!hdr_find (h, len, name, &v, &vl) || vl != 1)
-    return 0;
-  *out = v[0];
-  return 1;
+  if (!hdr_find (h, len, name, &v, &vl) || vl != size)
+    return NULL;
+  return v;
+}
+
+static int
+hdr_u8 (const uint8_t * h, size_t len, const char *name, uint8_t * out)
+{
+  const uint8_t *v = hdr_fixed (h, len, name, 1);
+
+  if (v)
+    *out = v[0];
+  return v != NULL;
 }
 
 static int
 hdr_u32 (const uint8_t * h, size_t len, const char *name, uint32_t * out)
 {
-  const uint8_t *v;
-  size_t vl;
+  const uint8_t *v = hdr_fixed (h, len, name, 4);
 
-  if (!hdr_find (h, len, name, &v, &vl) || vl != 4)
-    return 0;
-  *out = rd32 (v);
-  return 1;
+  if (v)
+    *out = rd32 (v);
+  return v != NULL;
 }
 
 static int
 hdr_u64 (const uint8_t * h, size_t len, const char *name, uint64_t * out)
 {
-  const uint8_t *v;
-  size_t vl;
+  const uint8_t *v = hdr_fixed (h, len, name, 8);
 
-  if (!hdr_find (h, len, name, &v, &vl) || vl != 8)
-    return 0;
-  *out = rd64 (v);
-  return 1;
+  if (v)
+    *out = rd64 (v);
+  return v != NULL;
 }
 
 static int
 hdr_time (const uint8_t * h, size_t len, const char *name, uint64_t * out)
 {
-  const uint8_t *v;
-  size_t vl;
+  const uint8_t *v = hdr_fixed (h, len, name, 8);
 
-  if (!hdr_find (h, len, name, &v, &vl) || vl != 8)
-    return 0;
-  *out = rdtime (v);
-  return 1;
+  if (v)
+    *out = rdtime (v);
+  return v != NULL;
 }
 
 static char *
