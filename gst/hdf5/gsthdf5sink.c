@@ -102,6 +102,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hdf5_sink_debug);
 #define GST_CAT_DEFAULT gst_hdf5_sink_debug
 
 #define RAW_FORMATS "{ GRAY8, GRAY16_LE, RGB, BGR, RGBA, BGRA, RGBx, BGRx }"
+/* with jpeg-quality > 0: the 8-bit ones, plus YUV 4:2:0 encoded from its
+ * planes */
+#define JPEG_FORMATS \
+    "{ I420, NV12, GRAY8, RGB, BGR, RGBA, BGRA, RGBx, BGRx }"
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_MODE GST_HDF5_SINK_MODE_CREATE
@@ -363,6 +367,8 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
 
 static GstStaticCaps raw_caps =
 GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (RAW_FORMATS));
+static GstStaticCaps jpeg_caps =
+GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (JPEG_FORMATS));
 
 G_DEFINE_TYPE (GstHdf5SinkPad, gst_hdf5_sink_pad, GST_TYPE_PAD);
 
@@ -636,9 +642,11 @@ fmt_from_caps (GstHdf5Sink * self, GstHdf5SinkPad * pad, GstCaps * caps,
   f->caps_str = gst_caps_to_string (caps);
   if (g_str_equal (name, "video/x-raw")) {
     if (!gst_video_info_from_caps (&f->vinfo, caps) ||
-        !gst_caps_can_intersect (caps, gst_static_caps_get (&raw_caps))) {
+        !gst_caps_can_intersect (caps,
+            gst_static_caps_get (quality > 0 ? &jpeg_caps : &raw_caps))) {
       *error = g_strdup_printf ("cannot store %s (raw video formats: "
-          RAW_FORMATS ")", f->caps_str);
+          RAW_FORMATS "; with jpeg-quality > 0: " JPEG_FORMATS ")",
+          f->caps_str);
       fmt_unref (f);
       return NULL;
     }
@@ -674,6 +682,12 @@ fmt_from_caps (GstHdf5Sink * self, GstHdf5SinkPad * pad, GstCaps * caps,
       case GST_VIDEO_FORMAT_BGRx:
         f->jpeg_pixel = MB_JPEG_BGRX;
         f->color_order = "BGRx";
+        break;
+      case GST_VIDEO_FORMAT_I420:      /* jpeg-quality > 0 only */
+        f->jpeg_pixel = MB_JPEG_I420;
+        break;
+      case GST_VIDEO_FORMAT_NV12:
+        f->jpeg_pixel = MB_JPEG_NV12;
         break;
       default:
         break;
@@ -991,14 +1005,19 @@ gst_hdf5_sink_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
     case GST_QUERY_CAPS:{
       GstCaps *filter, *result;
       guint i;
+      gint quality;
 
       /* ANY, except that raw video is limited to the formats we store, so
        * that upstream negotiates one of them. */
+      GST_OBJECT_LOCK (parent);
+      quality = GST_HDF5_SINK (parent)->jpeg_quality;
+      GST_OBJECT_UNLOCK (parent);
       gst_query_parse_caps (query, &filter);
       if (filter == NULL || gst_caps_is_any (filter)) {
         result = gst_caps_new_any ();
       } else {
-        GstCaps *raw = gst_static_caps_get (&raw_caps);
+        GstCaps *raw = gst_static_caps_get (quality > 0 ? &jpeg_caps :
+            &raw_caps);
         result = gst_caps_new_empty ();
         for (i = 0; i < gst_caps_get_size (filter); i++) {
           GstCaps *one = gst_caps_copy_nth (filter, i);
@@ -1381,6 +1400,14 @@ writer_create_stream (GstHdf5Sink * self, GstHdf5SinkPad * pad, Item * first,
         "libjpeg-turbo TurboJPEG 4:2:0");
     mb_h5_stream_set_attr_int (pad->stream, "jpeg_quality",
         self->wjpeg_quality);
+    if (fmt->jpeg_pixel == MB_JPEG_I420 || fmt->jpeg_pixel == MB_JPEG_NV12) {
+      /* the planes are encoded as they are (limited range expanded): a
+       * reader needing exact colours of a non-BT.601 source knows it */
+      gchar *c = gst_video_colorimetry_to_string (&fmt->vinfo.colorimetry);
+      mb_h5_stream_set_attr_string (pad->stream, "source_colorimetry",
+          c ? c : "unknown");
+      g_free (c);
+    }
   }
   if (fmt->kind == FMT_ROS) {
     mb_h5_stream_set_attr_string (pad->stream, "ros_type", fmt->ros_type);
@@ -1919,11 +1946,28 @@ gst_hdf5_sink_encode_thread (gpointer data)
       g_strlcpy (err, "could not create a TurboJPEG encoder", sizeof (err));
     } else if (gst_video_frame_map (&frame, &it->fmt->vinfo, it->buf,
             GST_MAP_READ)) {
-      r = mb_jpeg_encode (enc, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
-          GST_VIDEO_FRAME_WIDTH (&frame),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
-          GST_VIDEO_FRAME_HEIGHT (&frame), it->fmt->jpeg_pixel, quality, &out,
-          &out_len, err, sizeof (err));
+      MbJpegPixel px = it->fmt->jpeg_pixel;
+      if (px == MB_JPEG_I420 || px == MB_JPEG_NV12) {
+        /* zero-copy from the planes (strides from the video meta) */
+        const guint8 *planes[3] = { NULL, NULL, NULL };
+        int strides[3] = { 0, 0, 0 };
+        guint p;
+        for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+          planes[p] = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+          strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+        }
+        r = mb_jpeg_encode_yuv (enc, planes, strides,
+            GST_VIDEO_FRAME_WIDTH (&frame), GST_VIDEO_FRAME_HEIGHT (&frame),
+            px, GST_VIDEO_INFO_COLORIMETRY (&it->fmt->vinfo).range !=
+            GST_VIDEO_COLOR_RANGE_0_255, quality, &out, &out_len, err,
+            sizeof (err));
+      } else {
+        r = mb_jpeg_encode (enc, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+            GST_VIDEO_FRAME_WIDTH (&frame),
+            GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+            GST_VIDEO_FRAME_HEIGHT (&frame), px, quality, &out, &out_len, err,
+            sizeof (err));
+      }
       gst_video_frame_unmap (&frame);
     } else {
       g_strlcpy (err, "could not map the frame", sizeof (err));

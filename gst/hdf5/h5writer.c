@@ -1341,6 +1341,13 @@ struct _MbJpegEncoder
    * thread's malloc arena, which the writer thread frees later. */
   unsigned char *buf;
   unsigned long buf_size;
+  /* YUV scratch planes (NV12 de-interleaving, range expansion), allocated
+   * once for the frame size: Y, then U, then V. */
+  uint8_t *yuv;
+  size_t yuv_size;
+  /* limited → full range tables, built on first use */
+  uint8_t lut_y[256], lut_c[256];
+  int lut_ready;
 };
 
 MbJpegEncoder *
@@ -1364,23 +1371,18 @@ mb_jpeg_encoder_free (MbJpegEncoder * e)
   tjDestroy (e->tj);
   if (e->buf)
     tjFree (e->buf);
+  free (e->yuv);
   free (e);
 }
 
-int
-mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
-    int height, MbJpegPixel fmt, int quality, uint8_t ** out, size_t *out_len,
+/* Makes e->buf hold a worst-case JPEG of width x height. */
+static int
+jpeg_ensure_buf (MbJpegEncoder * e, int width, int height, int samp,
     char *err, size_t err_len)
 {
-  static const int pf[] = { TJPF_GRAY, TJPF_RGB, TJPF_BGR, TJPF_RGBX,
-    TJPF_BGRX, TJPF_XRGB, TJPF_XBGR, TJPF_RGBA, TJPF_BGRA
-  };
-  int samp = fmt == MB_JPEG_GRAY ? TJSAMP_GRAY : TJSAMP_420;
   unsigned long need = tjBufSize (width, height, samp);
-  unsigned long len;
-  uint8_t *copy;
 
-  if (need == (unsigned long) -1) {
+  if (width <= 0 || height <= 0 || need == (unsigned long) -1) {
     if (err && err_len)
       snprintf (err, err_len, "JPEG encoding failed: bad frame size %dx%d",
           width, height);
@@ -1397,15 +1399,23 @@ mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
       return -1;
     }
   }
-  len = e->buf_size;
-  if (tjCompress2 (e->tj, src, width, pitch, height, pf[fmt], &e->buf, &len,
-          samp, quality, TJFLAG_NOREALLOC) < 0) {
+  return 0;
+}
+
+/* After a TurboJPEG call returning @r: the exact-size copy of e->buf is
+ * what travels to the writer thread. */
+static int
+jpeg_finish (MbJpegEncoder * e, int r, unsigned long len, uint8_t ** out,
+    size_t *out_len, char *err, size_t err_len)
+{
+  uint8_t *copy;
+
+  if (r < 0) {
     if (err && err_len)
       snprintf (err, err_len, "JPEG encoding failed: %s",
           tjGetErrorStr2 (e->tj));
     return -1;
   }
-  /* The exact-size copy is what travels to the writer thread. */
   copy = malloc (len ? len : 1);
   if (copy == NULL) {
     if (err && err_len)
@@ -1416,6 +1426,149 @@ mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
   *out = copy;
   *out_len = len;
   return 0;
+}
+
+int
+mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
+    int height, MbJpegPixel fmt, int quality, uint8_t ** out, size_t *out_len,
+    char *err, size_t err_len)
+{
+  static const int pf[] = { TJPF_GRAY, TJPF_RGB, TJPF_BGR, TJPF_RGBX,
+    TJPF_BGRX, TJPF_XRGB, TJPF_XBGR, TJPF_RGBA, TJPF_BGRA
+  };
+  int samp = fmt == MB_JPEG_GRAY ? TJSAMP_GRAY : TJSAMP_420;
+  unsigned long len;
+  int r;
+
+  if ((int) fmt < 0 || fmt > MB_JPEG_BGRA) {
+    if (err && err_len)
+      snprintf (err, err_len, "JPEG encoding failed: not a packed format");
+    return -1;
+  }
+  if (jpeg_ensure_buf (e, width, height, samp, err, err_len) < 0)
+    return -1;
+  len = e->buf_size;
+  r = tjCompress2 (e->tj, src, width, pitch, height, pf[fmt], &e->buf, &len,
+      samp, quality, TJFLAG_NOREALLOC);
+  return jpeg_finish (e, r, len, out, out_len, err, err_len);
+}
+
+static uint8_t
+clamp_u8 (long v)
+{
+  return v < 0 ? 0 : v > 255 ? 255 : (uint8_t) v;
+}
+
+/* n / d rounded to nearest (halves away from zero), d > 0 */
+static long
+div_round (long n, long d)
+{
+  return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
+}
+
+static void
+jpeg_build_luts (MbJpegEncoder * e)
+{
+  int i;
+
+  /* BT.601/709 video range: Y 16-235, Cb/Cr 16-240 around 128; JPEG (JFIF)
+   * uses the full 0-255 range for all three. */
+  for (i = 0; i < 256; i++) {
+    e->lut_y[i] = clamp_u8 (div_round ((long) (i - 16) * 255, 219));
+    e->lut_c[i] = clamp_u8 (128 + div_round ((long) (i - 128) * 255, 224));
+  }
+  e->lut_ready = 1;
+}
+
+int
+mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
+    const int strides[3], int width, int height, MbJpegPixel fmt,
+    int limited_range, int quality, uint8_t ** out, size_t *out_len,
+    char *err, size_t err_len)
+{
+  const unsigned char *src[3];
+  int st[3];
+  int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  int x, y, r;
+  unsigned long len;
+
+  if (fmt != MB_JPEG_I420 && fmt != MB_JPEG_NV12) {
+    if (err && err_len)
+      snprintf (err, err_len, "JPEG encoding failed: not a YUV 4:2:0 format");
+    return -1;
+  }
+  if (jpeg_ensure_buf (e, width, height, TJSAMP_420, err, err_len) < 0)
+    return -1;
+
+  for (x = 0; x < 3; x++) {
+    src[x] = planes[x];
+    st[x] = strides[x];
+  }
+  if (limited_range || fmt == MB_JPEG_NV12) {
+    size_t ysz = limited_range ? (size_t) width * height : 0;
+    size_t need = ysz + 2 * (size_t) cw * ch;
+    uint8_t *py, *pu, *pv;
+
+    if (e->yuv == NULL || e->yuv_size != need) {
+      free (e->yuv);
+      e->yuv = malloc (need);
+      e->yuv_size = e->yuv ? need : 0;
+      if (e->yuv == NULL) {
+        if (err && err_len)
+          snprintf (err, err_len, "JPEG encoding failed: out of memory");
+        return -1;
+      }
+    }
+    if (limited_range && !e->lut_ready)
+      jpeg_build_luts (e);
+    py = e->yuv;
+    pu = py + ysz;
+    pv = pu + (size_t) cw * ch;
+    if (limited_range) {
+      const uint8_t *ly = e->lut_y;
+      for (y = 0; y < height; y++) {
+        const uint8_t *s = planes[0] + (size_t) y * strides[0];
+        uint8_t *d = py + (size_t) y * width;
+        for (x = 0; x < width; x++)
+          d[x] = ly[s[x]];
+      }
+      src[0] = py;
+      st[0] = width;
+    }
+    for (y = 0; y < ch; y++) {
+      uint8_t *du = pu + (size_t) y * cw, *dv = pv + (size_t) y * cw;
+      if (fmt == MB_JPEG_NV12) {
+        const uint8_t *s = planes[1] + (size_t) y * strides[1];
+        if (limited_range) {
+          const uint8_t *lc = e->lut_c;
+          for (x = 0; x < cw; x++) {
+            du[x] = lc[s[2 * x]];
+            dv[x] = lc[s[2 * x + 1]];
+          }
+        } else {
+          for (x = 0; x < cw; x++) {
+            du[x] = s[2 * x];
+            dv[x] = s[2 * x + 1];
+          }
+        }
+      } else {
+        const uint8_t *su = planes[1] + (size_t) y * strides[1];
+        const uint8_t *sv = planes[2] + (size_t) y * strides[2];
+        const uint8_t *lc = e->lut_c;
+        for (x = 0; x < cw; x++) {
+          du[x] = lc[su[x]];
+          dv[x] = lc[sv[x]];
+        }
+      }
+    }
+    src[1] = pu;
+    src[2] = pv;
+    st[1] = st[2] = cw;
+  }
+  len = e->buf_size;
+  r = tjCompressFromYUVPlanes (e->tj, src, width, st, height, TJSAMP_420,
+      &e->buf, &len, quality, TJFLAG_NOREALLOC);
+  return jpeg_finish (e, r, len, out, out_len, err, err_len);
 }
 
 void

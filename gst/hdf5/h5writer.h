@@ -126,7 +126,9 @@ void mb_h5_writer_abort (MbH5Writer * w);
 /* ---- JPEG (TurboJPEG 4:2:0, one encoder per thread) ---- */
 typedef enum {
   MB_JPEG_GRAY, MB_JPEG_RGB, MB_JPEG_BGR, MB_JPEG_RGBX, MB_JPEG_BGRX,
-  MB_JPEG_XRGB, MB_JPEG_XBGR, MB_JPEG_RGBA, MB_JPEG_BGRA
+  MB_JPEG_XRGB, MB_JPEG_XBGR, MB_JPEG_RGBA, MB_JPEG_BGRA,
+  /* planar YUV 4:2:0, for mb_jpeg_encode_yuv only */
+  MB_JPEG_I420, MB_JPEG_NV12
 } MbJpegPixel;
 
 typedef struct _MbJpegEncoder MbJpegEncoder;
@@ -137,6 +139,17 @@ void mb_jpeg_encoder_free (MbJpegEncoder * e);
 int mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width,
     int pitch, int height, MbJpegPixel fmt, int quality, uint8_t ** out,
     size_t *out_len, char *err, size_t err_len);
+/* Encodes one YUV 4:2:0 frame (@fmt MB_JPEG_I420: planes Y, U, V;
+ * MB_JPEG_NV12: planes Y, interleaved UV) straight from its planes, without
+ * colour conversion: TJSAMP_420. Chroma planes are (width + 1) / 2 by
+ * (height + 1) / 2. Full-range input (@limited_range 0) is read in place
+ * (I420) or only de-interleaved (NV12); limited-range (16-235/240) input is
+ * expanded to JPEG's full range while it is copied into the encoder's
+ * scratch planes. Same output and errors as mb_jpeg_encode. */
+int mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
+    const int strides[3], int width, int height, MbJpegPixel fmt,
+    int limited_range, int quality, uint8_t ** out, size_t *out_len,
+    char *err, size_t err_len);
 void mb_jpeg_free (uint8_t * buf);
 
 #ifdef __cplusplus
