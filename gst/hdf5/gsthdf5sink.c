@@ -127,6 +127,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hdf5_sink_debug);
 #define DEFAULT_ALOHA_NAME NULL
 #define DEFAULT_ALOHA_MAX_BYTES (256 * 1024)
 #define DEFAULT_ALOHA_FIELD NULL
+#define DEFAULT_BLOB_LAYOUT GST_HDF5_SINK_BLOB_LAYOUT_VLEN
 
 #define MAX_POP 1024
 #define LAT_SAMPLES 1024
@@ -158,7 +159,8 @@ enum
   PROP_PAD_ALOHA_ROLE,
   PROP_PAD_ALOHA_NAME,
   PROP_PAD_ALOHA_MAX_BYTES,
-  PROP_PAD_ALOHA_FIELD
+  PROP_PAD_ALOHA_FIELD,
+  PROP_PAD_BLOB_LAYOUT
 };
 
 /* How a stream's buffers are stored; fixed at the caps event, shared
@@ -277,6 +279,7 @@ struct _GstHdf5SinkPad
   gchar *aloha_name;
   guint aloha_max_bytes;
   gchar *aloha_field;
+  GstHdf5SinkBlobLayout blob_layout;
   gchar *tag_topic, *tag_type, *tag_md5sum, *tag_definition;
 
   /* streaming thread only */
@@ -451,6 +454,26 @@ gst_hdf5_sink_aloha_role_get_type (void)
   return type;
 }
 
+#define GST_TYPE_HDF5_SINK_BLOB_LAYOUT (gst_hdf5_sink_blob_layout_get_type ())
+static GType
+gst_hdf5_sink_blob_layout_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_HDF5_SINK_BLOB_LAYOUT_VLEN,
+        "data: variable-length uint8, one element per buffer", "vlen"},
+    {GST_HDF5_SINK_BLOB_LAYOUT_PACKED,
+        "data: uint8 bytes of all buffers back to back, indexed by int64 "
+          "offset and size", "packed"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstHdf5SinkBlobLayout", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 /* ---- pad ---- */
 
 static void
@@ -505,6 +528,9 @@ gst_hdf5_sink_pad_set_property (GObject * object, guint prop_id,
       g_free (pad->aloha_field);
       pad->aloha_field = g_value_dup_string (value);
       break;
+    case PROP_PAD_BLOB_LAYOUT:
+      pad->blob_layout = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -534,6 +560,9 @@ gst_hdf5_sink_pad_get_property (GObject * object, guint prop_id,
       break;
     case PROP_PAD_ALOHA_FIELD:
       g_value_set_string (value, pad->aloha_field);
+      break;
+    case PROP_PAD_BLOB_LAYOUT:
+      g_value_set_enum (value, pad->blob_layout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -580,6 +609,14 @@ gst_hdf5_sink_pad_class_init (GstHdf5SinkPadClass * klass)
           "layout=aloha (NULL = position, velocity or effort by role)",
           DEFAULT_ALOHA_FIELD, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PAD_BLOB_LAYOUT,
+      g_param_spec_enum ("blob-layout", "Blob layout",
+          "How a stream stored as byte blobs (JPEG, PNG, jpeg-quality output, "
+          "other bytes) is laid out in layout=default: vlen rows, or packed "
+          "bytes + offset/size index (fastest). Fixed at the first buffer",
+          GST_TYPE_HDF5_SINK_BLOB_LAYOUT, DEFAULT_BLOB_LAYOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 }
 
 static void
@@ -587,6 +624,7 @@ gst_hdf5_sink_pad_init (GstHdf5SinkPad * pad)
 {
   pad->aloha_role = DEFAULT_ALOHA_ROLE;
   pad->aloha_max_bytes = DEFAULT_ALOHA_MAX_BYTES;
+  pad->blob_layout = DEFAULT_BLOB_LAYOUT;
   pad->vec_dims = -1;
   gst_segment_init (&pad->segment, GST_FORMAT_TIME);
 }
@@ -1234,7 +1272,9 @@ writer_create_stream (GstHdf5Sink * self, GstHdf5SinkPad * pad, Item * first,
   Fmt *fmt = first->fmt;
   gchar *path = NULL, *data_path = NULL, *ts_path = NULL, *src_path = NULL;
   gchar *attr_path = NULL, *name = NULL;
+  gchar *offset_path = NULL, *size_path = NULL;
   GstHdf5SinkAlohaRole role;
+  GstHdf5SinkBlobLayout blob_layout;
   guint max_bytes;
   gboolean ok = FALSE;
 
@@ -1250,6 +1290,7 @@ writer_create_stream (GstHdf5Sink * self, GstHdf5SinkPad * pad, Item * first,
   role = pad->aloha_role;
   name = g_strdup (pad->aloha_name);
   max_bytes = pad->aloha_max_bytes;
+  blob_layout = pad->blob_layout;
   GST_OBJECT_UNLOCK (pad);
 
   if (self->wlayout == GST_HDF5_SINK_LAYOUT_DEFAULT) {
@@ -1384,6 +1425,15 @@ writer_create_stream (GstHdf5Sink * self, GstHdf5SinkPad * pad, Item * first,
   } else {
     spec.kind = MB_H5S_VLEN;
   }
+  if (spec.kind == MB_H5S_VLEN &&
+      blob_layout == GST_HDF5_SINK_BLOB_LAYOUT_PACKED) {
+    /* the blobs back to back in data, indexed by offset and size */
+    spec.kind = MB_H5S_PACKED;
+    offset_path = g_strconcat (path, "/offset", NULL);
+    size_path = g_strconcat (path, "/size", NULL);
+    spec.offset_path = offset_path;
+    spec.size_path = size_path;
+  }
 
   *format_error = FALSE;
   pad->stream = mb_h5_writer_add_stream (self->w, &spec);
@@ -1392,6 +1442,8 @@ writer_create_stream (GstHdf5Sink * self, GstHdf5SinkPad * pad, Item * first,
     goto done;
   }
   mb_h5_stream_set_attr_string (pad->stream, "caps", fmt->caps_str);
+  if (spec.kind == MB_H5S_PACKED)
+    mb_h5_stream_set_attr_string (pad->stream, "layout", "packed");
   if (fmt->color_order)
     mb_h5_stream_set_attr_string (pad->stream, "color_order",
         fmt->color_order);
@@ -1436,6 +1488,8 @@ done:
   g_free (ts_path);
   g_free (src_path);
   g_free (attr_path);
+  g_free (offset_path);
+  g_free (size_path);
   return ok;
 }
 
@@ -2513,6 +2567,7 @@ gst_hdf5_sink_class_init (GstHdf5SinkClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_HDF5_SINK_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HDF5_SINK_LAYOUT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HDF5_SINK_ALOHA_ROLE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_HDF5_SINK_BLOB_LAYOUT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_HDF5_SINK_PAD, 0);
 }
 

@@ -59,6 +59,19 @@ typedef enum
   GST_HDF5_SINK_ALOHA_ROLE_BASE_ACTION
 } GstHdf5SinkAlohaRole;
 
+/**
+ * GstHdf5SinkBlobLayout:
+ * @GST_HDF5_SINK_BLOB_LAYOUT_VLEN: `data` is 1-D variable-length uint8, one
+ *   element per buffer
+ * @GST_HDF5_SINK_BLOB_LAYOUT_PACKED: `data` is 1-D uint8 holding every
+ *   buffer back to back; int64 `offset` and `size` [N] index it
+ */
+typedef enum
+{
+  GST_HDF5_SINK_BLOB_LAYOUT_VLEN,
+  GST_HDF5_SINK_BLOB_LAYOUT_PACKED
+} GstHdf5SinkBlobLayout;
+
 GST_ELEMENT_REGISTER_DECLARE (hdf5sink);
 
 G_END_DECLS

@@ -6,6 +6,9 @@
  *   src_ts_path      int64 [N] ns, created the first time a row carries a
  *                    source time different from its timestamp (earlier rows
  *                    are back-filled with their timestamp)
+ * PACKED streams store every blob back to back in one 1-D uint8 `data`
+ * dataset plus two int64 [N] index datasets (offset, size): row i is
+ * data[offset[i] : offset[i] + size[i]].
  * PADDED streams also own one row of the file-wide /compress_len float32
  * [cams, N] (ALOHA), their row index is the data attribute
  * `compress_len_index`.
@@ -14,7 +17,8 @@
  * COMPOUND data and the timestamps with one H5Dwrite per dataset; FRAMES and
  * PADDED rows are chunk-sized and go out with one H5Dwrite_chunk per row
  * (no copy when the frame is packed), or one H5Dwrite per frame when
- * deflate is on.
+ * deflate is on. PACKED blobs go from the caller's memory to their chunk's
+ * file address with pwrite (see write_packed), then the index rows.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -31,6 +35,9 @@
 #include <unistd.h>
 
 #include <turbojpeg.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define ERR_LEN 1024
 /* File space reserved ahead of the HDF5 allocation end (see reserve()). */
@@ -38,6 +45,8 @@
 #define RESERVE_STEP (16 * 1024 * 1024)
 #define TS_CHUNK 1024
 #define CLEN_CHUNK 1024
+/* PACKED byte dataset chunk: large, so that a blob rarely spans two */
+#define PACKED_CHUNK (4 * 1024 * 1024)
 
 struct _MbH5Stream
 {
@@ -64,6 +73,13 @@ struct _MbH5Stream
   int input_f64;
   /* COMPOUND */
   size_t row_size;
+  /* PACKED */
+  char *offset_path, *size_path;
+  hid_t offset_ds, size_ds;
+  uint64_t byte_pos;            /* bytes in data (its extent) */
+  uint64_t chunk_bytes;
+  uint64_t cur_chunk;           /* chunk whose file address is cached */
+  haddr_t chunk_addr;
   /* scratch, grown as needed */
   uint8_t *scratch;
   size_t scratch_len;
@@ -200,12 +216,14 @@ make_lcpl (void)
   return lcpl;
 }
 
+/* Creates @path with 0 rows (unlimited) and the given chunk shape; @dcpl
+ * (closed here) may carry more settings. */
 static hid_t
-create_extendible (hid_t file, const char *path, hid_t type, int rank,
-    const hsize_t * dims_tail, const hsize_t * chunk, int deflate)
+create_rows (hid_t file, const char *path, hid_t type, int rank,
+    const hsize_t * dims_tail, const hsize_t * chunk, hid_t dcpl)
 {
   hsize_t dims[4], maxdims[4];
-  hid_t space, dcpl, lcpl, d;
+  hid_t space, lcpl, d;
   int i;
 
   dims[0] = 0;
@@ -213,18 +231,26 @@ create_extendible (hid_t file, const char *path, hid_t type, int rank,
   for (i = 1; i < rank; i++)
     dims[i] = maxdims[i] = dims_tail[i - 1];
   space = H5Screate_simple (rank, dims, maxdims);
-  dcpl = H5Pcreate (H5P_DATASET_CREATE);
   H5Pset_chunk (dcpl, rank, chunk);
-  if (deflate > 0) {
-    H5Pset_shuffle (dcpl);
-    H5Pset_deflate (dcpl, (unsigned) deflate);
-  }
   lcpl = make_lcpl ();
   d = H5Dcreate2 (file, path, type, space, lcpl, dcpl, H5P_DEFAULT);
   H5Pclose (lcpl);
   H5Pclose (dcpl);
   H5Sclose (space);
   return d;
+}
+
+static hid_t
+create_extendible (hid_t file, const char *path, hid_t type, int rank,
+    const hsize_t * dims_tail, const hsize_t * chunk, int deflate)
+{
+  hid_t dcpl = H5Pcreate (H5P_DATASET_CREATE);
+
+  if (deflate > 0) {
+    H5Pset_shuffle (dcpl);
+    H5Pset_deflate (dcpl, (unsigned) deflate);
+  }
+  return create_rows (file, path, type, rank, dims_tail, chunk, dcpl);
 }
 
 static int
@@ -491,6 +517,10 @@ stream_free (MbH5Stream * s)
     H5Dclose (s->ts);
   if (s->src_ts >= 0)
     H5Dclose (s->src_ts);
+  if (s->offset_ds >= 0)
+    H5Dclose (s->offset_ds);
+  if (s->size_ds >= 0)
+    H5Dclose (s->size_ds);
   if (s->vlen_type >= 0)
     H5Tclose (s->vlen_type);
   if (s->kind == MB_H5S_FRAMES && s->mem_type >= 0)
@@ -499,6 +529,8 @@ stream_free (MbH5Stream * s)
   free (s->ts_path);
   free (s->src_ts_path);
   free (s->attr_path);
+  free (s->offset_path);
+  free (s->size_path);
   free (s->scratch);
   free (s->ts_buf);
   free (s);
@@ -532,9 +564,68 @@ check_existing (MbH5Stream * s)
     case MB_H5S_COMPOUND:
       ok = rank == 1 && H5Tequal (t, s->mem_type) > 0;
       break;
+    case MB_H5S_PACKED:{
+      /* only what create_packed makes: chunks allocated with the extent,
+       * no filters (write_packed writes to the chunks' addresses) */
+      hid_t dcpl = H5Dget_create_plist (s->data);
+      H5D_alloc_time_t at = H5D_ALLOC_TIME_DEFAULT;
+      hsize_t chunk = 0;
+
+      ok = rank == 1 && H5Tget_class (t) == H5T_INTEGER &&
+          H5Tget_size (t) == 1 && dcpl >= 0 &&
+          H5Pget_layout (dcpl) == H5D_CHUNKED &&
+          H5Pget_chunk (dcpl, 1, &chunk) == 1 && chunk > 0 &&
+          H5Pget_alloc_time (dcpl, &at) >= 0 && at == H5D_ALLOC_TIME_EARLY &&
+          H5Pget_nfilters (dcpl) == 0;
+      s->chunk_bytes = chunk;
+      if (dcpl >= 0)
+        H5Pclose (dcpl);
+      break;
+    }
   }
   H5Tclose (t);
   return ok;
+}
+
+/* PACKED byte dataset: chunks are allocated when the extent grows
+ * (H5D_ALLOC_TIME_EARLY) and never filled, so their file addresses are
+ * known right after H5Dset_extent and write_packed can put the blob bytes
+ * there straight from the caller's memory. */
+static hid_t
+create_packed (hid_t file, const char *path)
+{
+  hsize_t chunk = PACKED_CHUNK;
+  hid_t dcpl = H5Pcreate (H5P_DATASET_CREATE);
+
+  H5Pset_alloc_time (dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time (dcpl, H5D_FILL_TIME_NEVER);
+  return create_rows (file, path, H5T_STD_U8LE, 1, NULL, &chunk, dcpl);
+}
+
+/* Opens (APPEND mode, existing) or creates an int64 [N] PACKED index. */
+static hid_t
+open_or_create_index (MbH5Stream * s, const char *path, int existed)
+{
+  hsize_t chunk = TS_CHUNK;
+
+  if (existed) {
+    hid_t d, t;
+    int ok;
+    if (!path_exists (s->w->file, path))
+      return -1;
+    d = H5Dopen2 (s->w->file, path, H5P_DEFAULT);
+    t = d >= 0 ? H5Dget_type (d) : -1;
+    ok = t >= 0 && H5Tget_class (t) == H5T_INTEGER && H5Tget_size (t) == 8;
+    if (t >= 0)
+      H5Tclose (t);
+    if (!ok && d >= 0) {
+      H5Dclose (d);
+      d = -1;
+    }
+    return d;
+  }
+  return create_extendible (s->w->file, path, H5T_STD_I64LE, 1, NULL, &chunk,
+      0);
 }
 
 static hid_t
@@ -569,6 +660,11 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
   s->src_ts_path = strdup (spec->src_ts_path ? spec->src_ts_path : "");
   s->attr_path = strdup (spec->attr_path ? spec->attr_path : spec->data_path);
   s->data = s->ts = s->src_ts = s->vlen_type = s->mem_type = -1;
+  s->offset_ds = s->size_ds = -1;
+  s->offset_path = strdup (spec->offset_path ? spec->offset_path : "");
+  s->size_path = strdup (spec->size_path ? spec->size_path : "");
+  s->chunk_bytes = PACKED_CHUNK;
+  s->cur_chunk = UINT64_MAX;
   s->height = spec->height;
   s->width = spec->width;
   s->channels = spec->channels ? spec->channels : 1;
@@ -627,6 +723,14 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
       chunk[0] = s->dims < 4096 ? 16384 / (s->dims * 4) + 1 : 1;
       chunk[1] = s->dims;
       break;
+    case MB_H5S_PACKED:
+      if (*s->offset_path == '\0' || *s->size_path == '\0') {
+        fail = "no offset/size dataset paths";
+        break;
+      }
+      file_type = H5Tcopy (H5T_STD_U8LE);
+      chunk[0] = PACKED_CHUNK;
+      break;
     case MB_H5S_COMPOUND:
       if (spec->row_type < 0 || s->row_size == 0) {
         fail = "no row type";
@@ -660,10 +764,27 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
       goto error;
     }
   } else {
-    s->data = create_extendible (w->file, s->data_path, file_type, rank, tail,
-        chunk, s->kind == MB_H5S_FRAMES ? s->deflate : 0);
+    if (s->kind == MB_H5S_PACKED)
+      s->data = create_packed (w->file, s->data_path);
+    else
+      s->data = create_extendible (w->file, s->data_path, file_type, rank,
+          tail, chunk, s->kind == MB_H5S_FRAMES ? s->deflate : 0);
     if (s->data < 0) {
       set_error (w, s->data_path, "could not create the dataset");
+      goto error;
+    }
+  }
+  if (s->kind == MB_H5S_PACKED) {
+    s->offset_ds = open_or_create_index (s, s->offset_path, existed);
+    if (s->offset_ds < 0) {
+      set_error (w, s->offset_path, existed ? "missing or not int64 (the "
+          "index of the packed data)" : "could not create the dataset");
+      goto error;
+    }
+    s->size_ds = open_or_create_index (s, s->size_path, existed);
+    if (s->size_ds < 0) {
+      set_error (w, s->size_path, existed ? "missing or not int64 (the "
+          "index of the packed data)" : "could not create the dataset");
       goto error;
     }
   }
@@ -685,6 +806,17 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
 
     dataset_rows (s->data, &r, dims);
     rows = dims[0];
+    if (s->kind == MB_H5S_PACKED) {
+      /* data is bytes: the rows are the index's; bytes past the last
+       * complete row (a batch cut by a crash) are left unreferenced and
+       * new blobs go after them */
+      s->byte_pos = dims[0];
+      dataset_rows (s->offset_ds, &r, dims);
+      rows = dims[0];
+      dataset_rows (s->size_ds, &r, dims);
+      if (dims[0] < rows)
+        rows = dims[0];
+    }
     if (ts_existed) {
       dataset_rows (s->ts, &r, dims);
       if (dims[0] < rows)
@@ -698,7 +830,12 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
         rows = dims[0];
       set_extent_rows (s->src_ts, rows);
     }
-    set_extent_rows (s->data, rows);
+    if (s->kind == MB_H5S_PACKED) {
+      set_extent_rows (s->offset_ds, rows);
+      set_extent_rows (s->size_ds, rows);
+    } else {
+      set_extent_rows (s->data, rows);
+    }
     set_extent_rows (s->ts, rows);
     s->rows = rows;
   }
@@ -1015,6 +1152,109 @@ write_vlen (MbH5Stream * s, const MbH5Row * rows, size_t n)
   return 0;
 }
 
+/* Writes @len bytes at byte @pos of the PACKED data dataset, whose extent
+ * already covers them (so their chunks are allocated): one pwrite per chunk
+ * touched, from @src to the chunk's file address. HDF5 holds no copy of
+ * these chunks (it never reads or writes them itself: no cache, no sieve
+ * buffer, no fill), so this is the same write H5Dwrite would make for an
+ * uncached chunk, without its per-call selection work. */
+static int
+packed_write_bytes (MbH5Stream * s, int fd, const uint8_t * src, size_t len,
+    uint64_t pos, uint64_t row)
+{
+  MbH5Writer *w = s->w;
+
+  while (len > 0) {
+    uint64_t ci = pos / s->chunk_bytes;
+    uint64_t in = pos - ci * s->chunk_bytes;
+    size_t n = len;
+    ssize_t k;
+
+    if (ci != s->cur_chunk) {
+      hsize_t coord = ci * s->chunk_bytes, csize = 0;
+      unsigned mask = 0;
+      haddr_t addr = HADDR_UNDEF;
+      if (H5Dget_chunk_info_by_coord (s->data, &coord, &mask, &addr,
+              &csize) < 0 || addr == HADDR_UNDEF) {
+        set_error (w, s->data_path, "chunk %llu of row %llu is not allocated",
+            (unsigned long long) ci, (unsigned long long) row);
+        return -1;
+      }
+      s->cur_chunk = ci;
+      s->chunk_addr = addr;
+    }
+    if (n > s->chunk_bytes - in)
+      n = s->chunk_bytes - in;
+    k = pwrite (fd, src, n, (off_t) (s->chunk_addr + in));
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0) {
+      int e = k < 0 ? errno : EIO;
+      snprintf (w->err, sizeof (w->err), "%s: dataset %s: could not write "
+          "row %llu: %s", w->path, s->data_path, (unsigned long long) row,
+          strerror (e));
+      w->sys_errno = e;
+      return -1;
+    }
+    src += k;
+    pos += k;
+    len -= k;
+  }
+  return 0;
+}
+
+/* PACKED: extends data by the batch's bytes, writes every blob from its
+ * row's memory, then appends the index rows, so that every index row
+ * (flushed or not) points at bytes already written. */
+static int
+write_packed (MbH5Stream * s, const MbH5Row * rows, size_t n)
+{
+  MbH5Writer *w = s->w;
+  uint64_t pos = s->byte_pos, total = 0;
+  int64_t *offs, *sizes;
+  int *fd = NULL;
+  hsize_t ext;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    total += rows[i].size;
+  if (grow ((void **) &s->scratch, &s->scratch_len,
+          2 * n * sizeof (int64_t)) < 0) {
+    snprintf (w->err, sizeof (w->err), "%s: dataset %s: out of memory",
+        w->path, s->data_path);
+    return -1;
+  }
+  offs = (int64_t *) s->scratch;
+  sizes = offs + n;
+  if (H5Fget_vfd_handle (w->file, H5P_DEFAULT, (void **) &fd) < 0 || !fd) {
+    set_error (w, s->data_path, "no file descriptor");
+    return -1;
+  }
+  ext = pos + total;
+  if (total > 0 && H5Dset_extent (s->data, &ext) < 0) {
+    set_error (w, s->data_path, "could not extend the dataset");
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    if (packed_write_bytes (s, *fd, rows[i].data, rows[i].size, pos,
+            s->rows + i) < 0)
+      return -1;
+    offs[i] = (int64_t) pos;
+    sizes[i] = (int64_t) rows[i].size;
+    pos += rows[i].size;
+  }
+  if (append_rows (s->offset_ds, H5T_NATIVE_INT64, s->rows, n, offs) < 0) {
+    set_error (w, s->offset_path, "could not append");
+    return -1;
+  }
+  if (append_rows (s->size_ds, H5T_NATIVE_INT64, s->rows, n, sizes) < 0) {
+    set_error (w, s->size_path, "could not append");
+    return -1;
+  }
+  s->byte_pos = pos;
+  return 0;
+}
+
 static int
 write_compound (MbH5Stream * s, const MbH5Row * rows, size_t n)
 {
@@ -1144,6 +1384,9 @@ batch_bytes (const MbH5Stream * s, const MbH5Row * rows, size_t n)
   uint64_t b = 64 * 1024 + n * 64;
   size_t i;
 
+  /* PACKED: the extent change may allocate a whole chunk more */
+  if (s->kind == MB_H5S_PACKED)
+    b += s->chunk_bytes;
   for (i = 0; i < n; i++) {
     switch (s->kind) {
       case MB_H5S_FRAMES:
@@ -1154,6 +1397,9 @@ batch_bytes (const MbH5Stream * s, const MbH5Row * rows, size_t n)
         break;
       case MB_H5S_COMPOUND:
         b += s->row_size + 4096;
+        break;
+      case MB_H5S_PACKED:
+        b += rows[i].size + 16;
         break;
       default:
         b += rows[i].size + 32;
@@ -1197,6 +1443,9 @@ mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
       break;
     case MB_H5S_COMPOUND:
       r = write_compound (s, rows, n);
+      break;
+    case MB_H5S_PACKED:
+      r = write_packed (s, rows, n);
       break;
   }
   if (r == 0)
@@ -1345,9 +1594,6 @@ struct _MbJpegEncoder
    * once for the frame size: Y, then U, then V. */
   uint8_t *yuv;
   size_t yuv_size;
-  /* limited → full range tables, built on first use */
-  uint8_t lut_y[256], lut_c[256];
-  int lut_ready;
 };
 
 MbJpegEncoder *
@@ -1453,31 +1699,106 @@ mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width, int pitch,
   return jpeg_finish (e, r, len, out, out_len, err, err_len);
 }
 
-static uint8_t
-clamp_u8 (long v)
+/* Video range (BT.601/709: Y 16-235, Cb/Cr 16-240 around 128) to JPEG's
+ * (JFIF) full range, in 16-bit fixed point (identical in the SIMD and the
+ * scalar code; within 1 of the exact rounding):
+ *   y' = min (255, (max (y - 16, 0) * 149 + 64) >> 7)      149/128 ~ 255/219
+ *   c' = clamp (128 + floor (((c - 128) * 146 + 64) / 128)) 146/128 ~ 255/224 */
+static inline uint8_t
+expand_y (uint8_t y)
 {
+  int v = y > 16 ? (y - 16) * 149 + 64 : 64;
+  v >>= 7;
+  return v > 255 ? 255 : (uint8_t) v;
+}
+
+static inline uint8_t
+expand_c (uint8_t c)
+{
+  /* + 256 * 128 keeps the shifted value non-negative: floor division */
+  int v = (((c - 128) * 146 + 64 + 32768) >> 7) - 256 + 128;
   return v < 0 ? 0 : v > 255 ? 255 : (uint8_t) v;
 }
 
-/* n / d rounded to nearest (halves away from zero), d > 0 */
-static long
-div_round (long n, long d)
+#ifdef __SSE2__
+static inline __m128i
+expand_y16 (__m128i v)          /* 8 x u16 (y - 16 saturated) */
 {
-  return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
+  return _mm_srli_epi16 (_mm_add_epi16 (_mm_mullo_epi16 (v,
+              _mm_set1_epi16 (149)), _mm_set1_epi16 (64)), 7);
+}
+
+static inline __m128i
+expand_c16 (__m128i v)          /* 8 x u16 chroma */
+{
+  __m128i t = _mm_mullo_epi16 (_mm_sub_epi16 (v, _mm_set1_epi16 (128)),
+      _mm_set1_epi16 (146));
+  t = _mm_srai_epi16 (_mm_add_epi16 (t, _mm_set1_epi16 (64)), 7);
+  return _mm_add_epi16 (t, _mm_set1_epi16 (128));
+}
+#endif
+
+static void
+expand_y_row (const uint8_t * s, uint8_t * d, int n)
+{
+  int x = 0;
+#ifdef __SSE2__
+  const __m128i z = _mm_setzero_si128 (), k16 = _mm_set1_epi8 (16);
+  for (; x + 16 <= n; x += 16) {
+    __m128i v = _mm_subs_epu8 (_mm_loadu_si128 ((const __m128i *) (s + x)),
+        k16);
+    __m128i lo = expand_y16 (_mm_unpacklo_epi8 (v, z));
+    __m128i hi = expand_y16 (_mm_unpackhi_epi8 (v, z));
+    _mm_storeu_si128 ((__m128i *) (d + x), _mm_packus_epi16 (lo, hi));
+  }
+#endif
+  for (; x < n; x++)
+    d[x] = expand_y (s[x]);
 }
 
 static void
-jpeg_build_luts (MbJpegEncoder * e)
+expand_c_row (const uint8_t * s, uint8_t * d, int n)
 {
-  int i;
-
-  /* BT.601/709 video range: Y 16-235, Cb/Cr 16-240 around 128; JPEG (JFIF)
-   * uses the full 0-255 range for all three. */
-  for (i = 0; i < 256; i++) {
-    e->lut_y[i] = clamp_u8 (div_round ((long) (i - 16) * 255, 219));
-    e->lut_c[i] = clamp_u8 (128 + div_round ((long) (i - 128) * 255, 224));
+  int x = 0;
+#ifdef __SSE2__
+  const __m128i z = _mm_setzero_si128 ();
+  for (; x + 16 <= n; x += 16) {
+    __m128i v = _mm_loadu_si128 ((const __m128i *) (s + x));
+    __m128i lo = expand_c16 (_mm_unpacklo_epi8 (v, z));
+    __m128i hi = expand_c16 (_mm_unpackhi_epi8 (v, z));
+    _mm_storeu_si128 ((__m128i *) (d + x), _mm_packus_epi16 (lo, hi));
   }
-  e->lut_ready = 1;
+#endif
+  for (; x < n; x++)
+    d[x] = expand_c (s[x]);
+}
+
+/* NV12's interleaved UV row of @n pairs into U and V, expanded or not. */
+static void
+split_uv_row (const uint8_t * s, uint8_t * u, uint8_t * v, int n, int expand)
+{
+  int x = 0;
+#ifdef __SSE2__
+  const __m128i lo8 = _mm_set1_epi16 (0xff);
+  for (; x + 16 <= n; x += 16) {
+    __m128i a = _mm_loadu_si128 ((const __m128i *) (s + 2 * x));
+    __m128i b = _mm_loadu_si128 ((const __m128i *) (s + 2 * x + 16));
+    __m128i ua = _mm_and_si128 (a, lo8), ub = _mm_and_si128 (b, lo8);
+    __m128i va = _mm_srli_epi16 (a, 8), vb = _mm_srli_epi16 (b, 8);
+    if (expand) {
+      ua = expand_c16 (ua);
+      ub = expand_c16 (ub);
+      va = expand_c16 (va);
+      vb = expand_c16 (vb);
+    }
+    _mm_storeu_si128 ((__m128i *) (u + x), _mm_packus_epi16 (ua, ub));
+    _mm_storeu_si128 ((__m128i *) (v + x), _mm_packus_epi16 (va, vb));
+  }
+#endif
+  for (; x < n; x++) {
+    u[x] = expand ? expand_c (s[2 * x]) : s[2 * x];
+    v[x] = expand ? expand_c (s[2 * x + 1]) : s[2 * x + 1];
+  }
 }
 
 int
@@ -1519,46 +1840,24 @@ mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
         return -1;
       }
     }
-    if (limited_range && !e->lut_ready)
-      jpeg_build_luts (e);
     py = e->yuv;
     pu = py + ysz;
     pv = pu + (size_t) cw * ch;
     if (limited_range) {
-      const uint8_t *ly = e->lut_y;
-      for (y = 0; y < height; y++) {
-        const uint8_t *s = planes[0] + (size_t) y * strides[0];
-        uint8_t *d = py + (size_t) y * width;
-        for (x = 0; x < width; x++)
-          d[x] = ly[s[x]];
-      }
+      for (y = 0; y < height; y++)
+        expand_y_row (planes[0] + (size_t) y * strides[0],
+            py + (size_t) y * width, width);
       src[0] = py;
       st[0] = width;
     }
     for (y = 0; y < ch; y++) {
       uint8_t *du = pu + (size_t) y * cw, *dv = pv + (size_t) y * cw;
       if (fmt == MB_JPEG_NV12) {
-        const uint8_t *s = planes[1] + (size_t) y * strides[1];
-        if (limited_range) {
-          const uint8_t *lc = e->lut_c;
-          for (x = 0; x < cw; x++) {
-            du[x] = lc[s[2 * x]];
-            dv[x] = lc[s[2 * x + 1]];
-          }
-        } else {
-          for (x = 0; x < cw; x++) {
-            du[x] = s[2 * x];
-            dv[x] = s[2 * x + 1];
-          }
-        }
+        split_uv_row (planes[1] + (size_t) y * strides[1], du, dv, cw,
+            limited_range);
       } else {
-        const uint8_t *su = planes[1] + (size_t) y * strides[1];
-        const uint8_t *sv = planes[2] + (size_t) y * strides[2];
-        const uint8_t *lc = e->lut_c;
-        for (x = 0; x < cw; x++) {
-          du[x] = lc[su[x]];
-          dv[x] = lc[sv[x]];
-        }
+        expand_c_row (planes[1] + (size_t) y * strides[1], du, cw);
+        expand_c_row (planes[2] + (size_t) y * strides[2], dv, cw);
       }
     }
     src[1] = pu;

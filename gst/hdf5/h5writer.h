@@ -42,7 +42,10 @@ typedef enum {
   MB_H5S_COMPOUND,      /* data: 1-D rows of a caller-given (compound) type */
   MB_H5S_PADDED,        /* data: [N, max_bytes] uint8, zero-padded blobs, plus
                          * a row of /compress_len (ALOHA images) */
-  MB_H5S_VECTOR         /* data: [N, dims] float32 (ALOHA qpos/action) */
+  MB_H5S_VECTOR,        /* data: [N, dims] float32 (ALOHA qpos/action) */
+  MB_H5S_PACKED         /* data: 1-D uint8, all blobs back to back; row i is
+                         * data[offset[i] : offset[i] + size[i]] (int64
+                         * offset_path, size_path) */
 } MbH5StreamKind;
 
 typedef struct {
@@ -63,12 +66,15 @@ typedef struct {
   /* MB_H5S_COMPOUND: memory = file type (not closed by the writer) and size */
   hid_t row_type;
   size_t row_size;
+  /* MB_H5S_PACKED: full paths of the int64 [N] index datasets */
+  const char *offset_path;
+  const char *size_path;
 } MbH5StreamSpec;
 
 /* One row to append. */
 typedef struct {
   const uint8_t *data;
-  size_t size;                  /* bytes (VLEN, PADDED, VECTOR) */
+  size_t size;                  /* bytes (VLEN, PACKED, PADDED, VECTOR) */
   size_t stride;                /* FRAMES: bytes between image rows, 0 = packed */
   int64_t timestamp;
   int64_t source_timestamp;
