@@ -689,8 +689,11 @@ conn_infos_free (ConnInfo * ci, gsize n)
   g_free (ci);
 }
 
+/* Posts the error for a failed bag operation: @hint (may be NULL) goes into
+ * the debug part of errors that are not about the file as a whole. */
 static void
-post_open_error (GstRosbagSrc * self, MbBagResult res, const gchar * err)
+post_bag_error (GstRosbagSrc * self, MbBagResult res, const gchar * err,
+    const gchar * hint)
 {
   switch (res) {
     case MB_BAG_ERR_OPEN:
@@ -706,9 +709,10 @@ post_open_error (GstRosbagSrc * self, MbBagResult res, const gchar * err)
     case MB_BAG_ERR_READ:
       GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", err), (NULL));
       break;
-    case MB_BAG_ERR_NOT_A_BAG:
-      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE, ("%s", err), (NULL));
+    case MB_BAG_ERR_NOMEM:
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", err), (NULL));
       break;
+    case MB_BAG_ERR_NOT_A_BAG:
     case MB_BAG_ERR_VERSION:
     case MB_BAG_ERR_UNSUPPORTED:
       GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE, ("%s", err), (NULL));
@@ -717,7 +721,8 @@ post_open_error (GstRosbagSrc * self, MbBagResult res, const gchar * err)
       GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND, ("%s", err), (NULL));
       break;
     default:
-      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", err), (NULL));
+      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", err), ("%s",
+              hint ? hint : ""));
       break;
   }
 }
@@ -773,7 +778,7 @@ gst_rosbag_src_start (GstRosbagSrc * self)
   }
   bag = mb_bag_open (loc, &res, err, sizeof (err));
   if (!bag) {
-    post_open_error (self, res, err);
+    post_bag_error (self, res, err, NULL);
     g_free (loc);
     g_strfreev (topics);
     return FALSE;
@@ -1275,21 +1280,8 @@ handle_bag_error (GstRosbagSrc * self, MbBagResult res, const gchar * err)
     mb_bag_reader_skip (self->reader);
     return TRUE;
   }
-  switch (res) {
-    case MB_BAG_ERR_COMPRESSION:
-      GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND, ("%s", err), (NULL));
-      break;
-    case MB_BAG_ERR_READ:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", err), (NULL));
-      break;
-    case MB_BAG_ERR_NOMEM:
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", err), (NULL));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", err),
-          ("set skip-corrupt=true to skip unreadable chunks"));
-      break;
-  }
+  post_bag_error (self, res, err,
+      "set skip-corrupt=true to skip unreadable chunks");
   return FALSE;
 }
 
