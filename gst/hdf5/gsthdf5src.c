@@ -510,7 +510,8 @@ gst_hdf5_src_start (GstBaseSrc * bsrc)
   src->blob_len = g_new0 (gsize, src->batch);
   src->padded = src->kind == MB_H5R_FRAMES
       && mb_h5_reader_has_row_lengths (src->reader);
-  if (src->kind == MB_H5R_VLEN) {
+  if (src->kind != MB_H5R_FRAMES) {
+    /* blobs (vlen or packed) */
     src->blob_data = g_new0 (guint8 *, src->batch);
     src->tracker = tracker_new ();
   } else {
@@ -740,7 +741,7 @@ read_batch (GstHdf5Src * src)
           row0, n, src->src_ts_buf) != 0)
     goto read_error;
 
-  if (src->kind == MB_H5R_VLEN) {
+  if (src->kind != MB_H5R_FRAMES) {
     if (!tracker_reserve (src->tracker, n, src->max_in_flight))
       return GST_FLOW_FLUSHING;
     if (mb_h5_reader_read_blobs (src->reader, row0, n, src->blob_data,

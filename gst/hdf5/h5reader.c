@@ -20,6 +20,7 @@ struct _MbH5Reader
   char *parent_path;
   hid_t file, dset, memtype;    /* memtype: frames (LE) or vlen of base */
   hid_t ts, src_ts;             /* -1 when absent */
+  hid_t offset_ds, size_ds;     /* MB_H5R_PACKED index */
   char *ts_path, *src_ts_path;
   hid_t clen;                   /* /compress_len, -1 when absent */
   uint64_t clen_index;
@@ -27,6 +28,7 @@ struct _MbH5Reader
   int rank;
   uint64_t dims[MB_H5R_MAX_RANK];
   uint64_t rows;
+  uint64_t packed_bytes;        /* MB_H5R_PACKED: length of data */
   size_t sample_bytes, frame_bytes;
   MbH5ReaderErr code;
   char error[1024];
@@ -367,6 +369,22 @@ open_locked (MbH5Reader * r, const char *path)
       r->memtype = H5Tvlen_create (base);
     }
     H5Tclose (base);
+  } else if (cls == H5T_INTEGER && r->rank == 1 && H5Tget_size (ftype) == 1) {
+    /* hdf5sink's packed blobs: bytes indexed by offset/size */
+    char *op = join_path (r->parent_path, "offset");
+    char *sp = join_path (r->parent_path, "size");
+    uint64_t orows = 0, srows = 0;
+
+    r->offset_ds = op ? open_int64_rows (r, op, &orows) : -1;
+    r->size_ds = sp ? open_int64_rows (r, sp, &srows) : -1;
+    free (op);
+    free (sp);
+    if (r->offset_ds >= 0 && r->size_ds >= 0) {
+      r->kind = MB_H5R_PACKED;
+      r->memtype = H5Tcopy (H5T_NATIVE_UINT8);
+      r->packed_bytes = r->dims[0];
+      r->dims[0] = orows < srows ? orows : srows;
+    }
   } else if (cls == H5T_INTEGER && r->rank >= 2 && r->rank <= MB_H5R_MAX_RANK
       && (H5Tget_size (ftype) == 1 || H5Tget_size (ftype) == 2)) {
     int is_signed = H5Tget_sign (ftype) == H5T_SGN_2;
@@ -385,8 +403,9 @@ open_locked (MbH5Reader * r, const char *path)
   H5Tclose (ftype);
   if (r->memtype < 0) {
     set_error (r, "dataset %s has an unsupported type or shape (class %d, "
-        "rank %d): expected 1-D variable-length uint8 or [N, ...] "
-        "uint8/uint16", r->data_path, (int) cls, r->rank);
+        "rank %d): expected 1-D variable-length uint8, 1-D uint8 with "
+        "offset/size datasets beside it, or [N, ...] uint8/uint16",
+        r->data_path, (int) cls, r->rank);
     r->code = MB_H5R_ERR_TYPE;
     return -1;
   }
@@ -419,6 +438,10 @@ close_locked (MbH5Reader * r)
     H5Dclose (r->ts);
   if (r->src_ts >= 0)
     H5Dclose (r->src_ts);
+  if (r->offset_ds >= 0)
+    H5Dclose (r->offset_ds);
+  if (r->size_ds >= 0)
+    H5Dclose (r->size_ds);
   if (r->clen >= 0)
     H5Dclose (r->clen);
   if (r->dset >= 0)
@@ -454,6 +477,7 @@ mb_h5_reader_open (const char *file, const char *path,
     return NULL;
   }
   r->file = r->dset = r->memtype = r->ts = r->src_ts = r->clen = -1;
+  r->offset_ds = r->size_ds = -1;
   r->file_name = strdup (file);
   mb_h5_lock ();
   ret = r->file_name ? open_locked (r, path) : -1;
@@ -718,6 +742,81 @@ mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst)
       1, dst);
 }
 
+/* MB_H5R_PACKED: the index rows, checked against the data's length, then
+ * one read per blob straight into its buffer. */
+static int
+read_packed (MbH5Reader * r, uint64_t start, size_t n, uint8_t ** data,
+    size_t *len, MbH5Alloc alloc, MbH5Free free_fn, void *ud)
+{
+  int64_t *idx = calloc (2 * n, sizeof (int64_t));
+  size_t i, done = 0;
+  int ret = -1;
+
+  if (idx == NULL) {
+    snprintf (r->error, sizeof (r->error), "%s: out of memory", r->file_name);
+    return -1;
+  }
+  mb_h5_lock ();
+  if (read_rows (r, r->offset_ds, "offset", H5T_NATIVE_INT64, H5P_DEFAULT,
+          start, n, idx) < 0 || read_rows (r, r->size_ds, "size",
+          H5T_NATIVE_INT64, H5P_DEFAULT, start, n, idx + n) < 0)
+    goto out;
+  for (i = 0; i < n; i++) {
+    int64_t o = idx[i], l = idx[n + i];
+    if (o < 0 || l < 0 || (uint64_t) o > r->packed_bytes ||
+        (uint64_t) l > r->packed_bytes - (uint64_t) o) {
+      snprintf (r->error, sizeof (r->error), "%s: dataset %s: row %llu "
+          "(offset %lld, size %lld) lies outside the %llu bytes of the data",
+          r->file_name, r->data_path, (unsigned long long) (start + i),
+          (long long) o, (long long) l, (unsigned long long) r->packed_bytes);
+      goto out;
+    }
+  }
+  for (done = 0; done < n; done++) {
+    hsize_t off = (hsize_t) idx[done], cnt = (hsize_t) idx[n + done];
+    hid_t fs, ms;
+    herr_t st = -1;
+
+    len[done] = (size_t) cnt;
+    data[done] = NULL;
+    if (cnt == 0)
+      continue;
+    data[done] = alloc ((size_t) cnt, ud);
+    if (data[done] == NULL) {
+      snprintf (r->error, sizeof (r->error), "%s: out of memory",
+          r->file_name);
+      goto out;
+    }
+    H5E_BEGIN_TRY {
+      fs = H5Dget_space (r->dset);
+      ms = H5Screate_simple (1, &cnt, NULL);
+      if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab (fs, H5S_SELECT_SET,
+              &off, NULL, &cnt, NULL) >= 0)
+        st = H5Dread (r->dset, r->memtype, ms, fs, H5P_DEFAULT, data[done]);
+      if (st < 0)
+        set_error (r, "cannot read row %llu (bytes %llu..%llu) of dataset %s",
+            (unsigned long long) (start + done), (unsigned long long) off,
+            (unsigned long long) (off + cnt), r->data_path);
+      H5Sclose (fs);
+      H5Sclose (ms);
+    } H5E_END_TRY;
+    if (st < 0) {
+      free_fn (data[done], ud);
+      goto out;
+    }
+  }
+  ret = 0;
+out:
+  mb_h5_unlock ();
+  if (ret < 0) {
+    for (i = 0; i < done; i++)
+      if (data[i])
+        free_fn (data[i], ud);
+  }
+  free (idx);
+  return ret;
+}
+
 int
 mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
     uint8_t ** data, size_t *len, MbH5Alloc alloc, MbH5Free free_fn,
@@ -728,6 +827,8 @@ mb_h5_reader_read_blobs (MbH5Reader * r, uint64_t start, size_t n,
   size_t i;
   int ret = -1;
 
+  if (r->kind == MB_H5R_PACKED && start + n <= r->rows)
+    return n ? read_packed (r, start, n, data, len, alloc, free_fn, ud) : 0;
   if (r->kind != MB_H5R_VLEN || start + n > r->rows) {
     snprintf (r->error, sizeof (r->error), "%s: no rows %llu..%llu in %s",
         r->file_name, (unsigned long long) start,

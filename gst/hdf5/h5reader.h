@@ -4,6 +4,9 @@
  * hdf5sink (with its sibling `timestamp` / `source_timestamp` datasets and
  * the `caps` attribute), or any dataset that is either
  *   - 1-D variable-length of 8-bit integers (one blob per row), or
+ *   - 1-D 8-bit integers with sibling int64 `offset` and `size` datasets
+ *     (hdf5sink's blob-layout=packed: row i is
+ *     data[offset[i] : offset[i] + size[i]]), or
  *   - N-D (N >= 2) of 8- or 16-bit integers, one row = one frame
  *     (16-bit samples are returned little endian).
  * Every function takes the process-wide HDF5 lock (h5lock.h). A reader is
@@ -26,7 +29,8 @@ typedef struct _MbH5Reader MbH5Reader;
 
 typedef enum {
   MB_H5R_VLEN,                  /* 1-D vlen of 8-bit integers */
-  MB_H5R_FRAMES                 /* [N, ...] fixed-shape 8/16-bit integers */
+  MB_H5R_FRAMES,                /* [N, ...] fixed-shape 8/16-bit integers */
+  MB_H5R_PACKED                 /* 1-D bytes + int64 offset/size index */
 } MbH5ReaderKind;
 
 #define MB_H5R_MAX_RANK 8
@@ -87,7 +91,7 @@ int mb_h5_reader_read_row_lengths (MbH5Reader * r, uint64_t start, size_t n,
 /* MB_H5R_FRAMES: reads row @row (frame_bytes) into @dst. 0 / -1. */
 int mb_h5_reader_read_frame (MbH5Reader * r, uint64_t row, void *dst);
 
-/* MB_H5R_VLEN: reads rows [start, start+n). Blob i is stored in
+/* MB_H5R_VLEN, MB_H5R_PACKED: reads rows [start, start+n). Blob i is stored in
  * data[i] / len[i], allocated with @alloc (0-length rows may give NULL) and
  * owned by the caller (free them with the matching free function). On
  * failure nothing is left allocated. 0 / -1. */
