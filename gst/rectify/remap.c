@@ -516,6 +516,35 @@ lin_run_neon_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
 
 /* ----------------------------------------------------------- drivers */
 
+/* First x >= @x whose 2x2 neighbourhood is not inside (lim_x, lim_y), or
+ * @W. Most of a rectification map is inside: 8 pixels per SSE2 step. */
+static inline int
+inside_end (const int16_t * xy, int x, int W, unsigned lim_x, unsigned lim_y)
+{
+#ifdef HAVE_SSE2
+  if (lim_x <= 0x7fff && lim_y <= 0x7fff) {
+    /* lanes alternate x, y; signed x > -1 && x < lim == (unsigned) x < lim */
+    const __m128i lim = _mm_set_epi16 ((short) lim_y, (short) lim_x,
+        (short) lim_y, (short) lim_x, (short) lim_y, (short) lim_x,
+        (short) lim_y, (short) lim_x);
+    const __m128i m1 = _mm_set1_epi16 (-1);
+    for (; x + 8 <= W; x += 8) {
+      __m128i a = _mm_loadu_si128 ((const __m128i *) (xy + 2 * x));
+      __m128i b = _mm_loadu_si128 ((const __m128i *) (xy + 2 * x + 8));
+      __m128i in = _mm_and_si128 (_mm_and_si128 (_mm_cmpgt_epi16 (a, m1),
+              _mm_cmpgt_epi16 (lim, a)), _mm_and_si128 (_mm_cmpgt_epi16 (b,
+                  m1), _mm_cmpgt_epi16 (lim, b)));
+      if (_mm_movemask_epi8 (in) != 0xffff)
+        break;
+    }
+  }
+#endif
+  while (x < W && (unsigned) xy[2 * x] < lim_x &&
+      (unsigned) xy[2 * x + 1] < lim_y)
+    x++;
+  return x;
+}
+
 static void
 remap_linear (const MbPlane * src, MbPlane * dst, int cn,
     const MbRemapMap * map, const uint8_t * border, int row0, int row1,
@@ -561,10 +590,7 @@ remap_linear (const MbPlane * src, MbPlane * dst, int cn,
     int x = 0;
 
     while (x < W) {
-      int x1 = x;
-      while (x1 < W && (unsigned) xy[2 * x1] < lim_x &&
-          (unsigned) xy[2 * x1 + 1] < lim_y)
-        x1++;
+      int x1 = inside_end (xy, x, W, lim_x, lim_y);
       if (x1 > x)
         run (src->data, src->stride, xy + 2 * x, ix + x, d + x * cn, x1 - x);
       x = x1;

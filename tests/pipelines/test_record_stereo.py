@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """pipelines/record-stereo.sh --dry-run (videotestsrc, live): 2560x720 side by
 side → stereorectify → JPEG → hdf5sink flushed every second, with both
-encoders (hdf5sink's TurboJPEG and jpegenc fed I420), and the two-device
-variant aligned by timealign. Every frame must be in the file as a JPEG that
-decodes to the right size, timestamps must increase, and peak RSS must stay
-below a bound."""
+encoders (hdf5sink's TurboJPEG from the I420 planes — the default —, from
+NV12 and from RGBx, and jpegenc fed I420), the two-device variant aligned by
+timealign, and --no-live (the benchmark's pipeline: every counted frame is
+recorded). Every frame must be in the file as a JPEG that decodes to the
+right size, timestamps must increase, and peak RSS must stay below a
+bound."""
 
 import os
 import sys
@@ -46,17 +48,37 @@ def check_stream(path, group, w, h, n):
         return ts, n
 
 
+def attrs(path):
+    with h5py.File(path, 'r') as f:
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f['stream_0'].attrs.items()}
+
+
 def main():
     d = e2e.tmpdir('record-stereo')
-    for enc in ('hdf5sink', 'jpegenc'):
-        out = os.path.join(d, 'rec-%s.h5' % enc)
-        r = e2e.run(['sh', SCRIPT, '--dry-run', '--fps', FPS, '--frames', str(FRAMES), '--encoder', enc, out],
+    for enc, fmt in (('hdf5sink', None), ('hdf5sink', 'NV12'), ('hdf5sink', 'RGBx'), ('jpegenc', None)):
+        out = os.path.join(d, 'rec-%s-%s.h5' % (enc, fmt))
+        args = ['--encoder', enc] + (['--format', fmt] if fmt else [])
+        r = e2e.run(['sh', SCRIPT, '--dry-run', '--fps', FPS, '--frames', str(FRAMES)] + args + [out],
                     timeout=60)
-        e2e.check(r.rc == 0, 'record-stereo.sh --dry-run --encoder %s' % enc, r)
+        e2e.check(r.rc == 0, 'record-stereo.sh --dry-run %s' % ' '.join(args), r)
         e2e.check(r.maxrss_mb < RSS_BOUND_MB, 'peak RSS %.1f MB < %d MB' % (r.maxrss_mb, RSS_BOUND_MB), r)
         _, n = check_stream(out, 'stream_0', 2560, 720, None)
-        e2e.ok('--encoder %s: %d of %d frames of 2560x720 in %.1f s, peak RSS %.1f MB'
-               % (enc, n, FRAMES, r.wall, r.maxrss_mb))
+        a = attrs(out)
+        want = fmt or 'I420'
+        if enc == 'hdf5sink':
+            e2e.check('format=(string)%s' % want in a['caps'], '%s: caps %s' % (want, a['caps']))
+            e2e.check(a.get('color_order') == 'RGB' and a.get('jpeg_quality') == 85,
+                      'TurboJPEG attributes %s' % a)
+            e2e.check(('source_colorimetry' in a) == (want != 'RGBx'), 'source_colorimetry %s' % a)
+        e2e.ok('%s: %d of %d frames of 2560x720 in %.1f s, peak RSS %.1f MB'
+               % (' '.join(args), n, FRAMES, r.wall, r.maxrss_mb))
+
+    # --no-live: counted frames, the source waits instead of frames dropping
+    out = os.path.join(d, 'rec-nolive.h5')
+    r = e2e.run(['sh', SCRIPT, '--dry-run', '--no-live', '--frames', str(FRAMES), out], timeout=60)
+    e2e.check(r.rc == 0, 'record-stereo.sh --dry-run --no-live', r)
+    check_stream(out, 'stream_0', 2560, 720, FRAMES)
+    e2e.ok('--no-live: all %d frames in %.1f s, peak RSS %.1f MB' % (FRAMES, r.wall, r.maxrss_mb))
 
     e2e.require('timealign')
     out = os.path.join(d, 'rec-two.h5')
