@@ -150,8 +150,9 @@ struct _GstTimeAlignPad
   InterpKind interp;
   MbRosSchema *schema;
   gboolean warned_interp;
-  /* output side of the pair, under push_mutex (never held by anything
-   * that waits for this element) */
+  /* output side of the pair, under push_mutex (held by the output task
+   * around a push on this output; never held by anything that waits for
+   * this element) */
   GMutex push_mutex;
   gboolean need_segment;        /* send a segment before the next output */
   gint out_flushing;            /* atomic: flush-start sent on the output */
@@ -164,22 +165,33 @@ struct _GstTimeAlign
 {
   GstElement parent;
 
-  GMutex lock;                  /* core, pads' runtime state, properties */
-  /* The push token: whoever holds it (chain, EOS, deadline thread, pad
-   * release) decides ticks and pushes them, so ticks leave in order. It is a
-   * flag + cond under `lock` rather than a mutex so that a thread waiting
-   * for it gives up when its pad flushes or deactivates (the holder may be
-   * blocked downstream). */
-  gboolean pushing;
-  GCond push_cond;
-  guint n_push_waiting;
-  gboolean need_process;        /* a released pad may unblock ticks */
+  GMutex lock;                  /* core, pads' runtime state, properties,
+                                 * the output queue */
   GCond window_cond;            /* a window may have room / inputs moved */
   guint n_waiting;
   MbAlign *core;
   GPtrArray *pads;              /* GstTimeAlignPad * by id, NULL = free */
-  GstFlowCombiner *flow;
-  GArray *outs;                 /* OutItems being pushed (push token) */
+  GstFlowCombiner *flow;        /* outputs' flows (output task, lock) */
+  GstFlowReturn srcresult;      /* combined flow of the last tick pushed */
+
+  /* Output queue: ticks are decided under `lock` by whichever thread can
+   * (an input's chain or EOS, the deadline thread, pad release, the output
+   * task) and queued in order; only the output task pushes them, so no
+   * input or application thread ever blocks in another pair's downstream.
+   * Bounded: a decider waits for room (re-checking flushing) or leaves the
+   * work to the task. */
+  GstTask *task;
+  GRecMutex task_lock;
+  gboolean task_running;        /* between READY->PAUSED and PAUSED->READY */
+  GQueue out_queue;             /* OutTick *, oldest first */
+  GCond item_cond;              /* the task waits for a tick */
+  gboolean task_waiting;
+  GCond space_cond;             /* deciders wait for room in the queue */
+  guint n_space_waiting;
+  GCond pushed_cond;            /* serialized queries wait for earlier ticks */
+  guint n_pushed_waiting;
+  guint64 seq_queued, seq_pushed;       /* ticks queued / done by the task */
+  gboolean need_process;        /* ticks may be decidable, the queue was full */
 
   /* properties */
   gchar *reference;
@@ -191,7 +203,9 @@ struct _GstTimeAlign
   /* running state */
   gboolean have_unix_offset;
   gint64 unix_offset;           /* unix ns - running time */
-  gboolean eos_sent;
+  gboolean eos_sent;            /* the EOS tick is decided */
+  guint32 seek_seqnum;          /* last seek sent to the inputs */
+  gboolean seek_ok;             /* ... and its result */
   gboolean ref_warned;
 
   /* live */
@@ -203,6 +217,11 @@ struct _GstTimeAlign
   gboolean timer_stop;
   GstClockID timer_id;
 };
+
+/* Most ticks waiting for the output task. Each holds one buffer or event
+ * per output (references to buffers the windows hold anyway, or shallow
+ * copies), so this bounds the element's memory beyond the windows. */
+#define MAX_QUEUED_TICKS 16
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
@@ -362,6 +381,32 @@ out_item_clear (OutItem * o)
   gst_clear_object (&o->srcpad);
   gst_clear_buffer (&o->buffer);
   gst_clear_event (&o->event);
+}
+
+/* One decided tick (or the end of the stream) waiting for the output task. */
+typedef struct
+{
+  GArray *items;                /* OutItem, one per output (or a dropped tick) */
+  guint64 seq;
+  gboolean eos;                 /* items are EOS events: post the stats first */
+  gboolean warn_ref;            /* ... and warn that no input is the reference */
+} OutTick;
+
+static OutTick *
+out_tick_new (void)
+{
+  OutTick *t = g_new0 (OutTick, 1);
+
+  t->items = g_array_sized_new (FALSE, TRUE, sizeof (OutItem), 4);
+  g_array_set_clear_func (t->items, (GDestroyNotify) out_item_clear);
+  return t;
+}
+
+static void
+out_tick_free (OutTick * t)
+{
+  g_array_free (t->items, TRUE);
+  g_free (t);
 }
 
 /* Our metas share the static caps pointer: compare pointers first, caps
@@ -561,37 +606,6 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   mb_align_tick_clear (self->core, tick);
 }
 
-/* with self->lock: decides every tick the time order allows */
-static void
-process (GstTimeAlign * self, GArray * outs, gboolean * done)
-{
-  MbAlignTick tick;
-  int r;
-
-  while ((r = mb_align_next (self->core, &tick, 0)) == MB_ALIGN_NEXT_TICK)
-    tick_to_outputs (self, &tick, outs);
-  *done = (r == MB_ALIGN_NEXT_DONE);
-}
-
-/* with self->lock: forces ticks whose live deadline passed */
-static void
-process_forced (GstTimeAlign * self, GstClockTime now_rt, GArray * outs,
-    gboolean * done)
-{
-  MbAlignTick tick;
-  gint64 ts;
-
-  while (mb_align_pending (self->core, &ts) &&
-      (GstClockTime) ts + self->upstream_latency + self->latency <= now_rt) {
-    if (mb_align_next (self->core, &tick, 1) != MB_ALIGN_NEXT_TICK)
-      break;
-    GST_DEBUG_OBJECT (self, "live deadline: tick %" GST_TIME_FORMAT
-        " decided (forced %d)", GST_TIME_ARGS (tick.ts), tick.forced);
-    tick_to_outputs (self, &tick, outs);
-  }
-  process (self, outs, done);
-}
-
 static GstStructure *
 stats_structure (GstTimeAlign * self)
 {
@@ -633,46 +647,161 @@ stats_structure (GstTimeAlign * self)
   return s;
 }
 
-/* with self->lock: waits for the push token; FALSE when @tp (or, for the
- * deadline thread, the element) stops meanwhile */
-static gboolean
-acquire_push (GstTimeAlign * self, GstTimeAlignPad * tp)
+/* with self->lock: wakes every wait that re-checks state */
+static void
+wake_waiters (GstTimeAlign * self)
 {
-  while (self->pushing) {
-    if (tp ? tp->flushing : self->timer_stop)
+  if (self->live)
+    g_cond_signal (&self->timer_cond);
+  if (self->n_waiting)
+    g_cond_broadcast (&self->window_cond);
+  if (self->n_space_waiting)
+    g_cond_broadcast (&self->space_cond);
+  if (self->n_pushed_waiting)
+    g_cond_broadcast (&self->pushed_cond);
+  if (self->task_waiting)
+    g_cond_signal (&self->item_cond);
+}
+
+/* Who decides ticks: an input (waits for room in the output queue while
+ * its pad is not flushing), the deadline thread (waits while it is not
+ * stopped), or a thread that must never wait (pad release, the output task
+ * itself): that one leaves the rest to the output task when the queue is
+ * full. */
+typedef enum
+{
+  DECIDER_INPUT,
+  DECIDER_TIMER,
+  DECIDER_NO_WAIT
+} Decider;
+
+/* with self->lock */
+static gboolean
+decider_stopped (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp)
+{
+  if (!self->task_running)
+    return TRUE;
+  if (who == DECIDER_INPUT)
+    return tp->flushing;
+  return self->timer_stop || !self->playing;
+}
+
+/* with self->lock: TRUE when the output queue has room for one more tick;
+ * FALSE when it is full and @who cannot wait or stopped meanwhile (a full
+ * queue then leaves need_process set: the task decides what is left). */
+static gboolean
+wait_queue_room (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp)
+{
+  while (self->out_queue.length >= MAX_QUEUED_TICKS) {
+    if (who == DECIDER_NO_WAIT || decider_stopped (self, who, tp)) {
+      self->need_process = TRUE;
       return FALSE;
-    self->n_push_waiting++;
-    g_cond_wait (&self->push_cond, &self->lock);
-    self->n_push_waiting--;
+    }
+    self->n_space_waiting++;
+    g_cond_wait (&self->space_cond, &self->lock);
+    self->n_space_waiting--;
   }
-  if (tp ? tp->flushing : self->timer_stop)
-    return FALSE;
-  self->pushing = TRUE;
-  return TRUE;
+  return !(who != DECIDER_NO_WAIT && decider_stopped (self, who, tp));
 }
 
 /* with self->lock */
 static void
-release_push (GstTimeAlign * self)
+queue_tick (GstTimeAlign * self, OutTick * t)
 {
-  self->pushing = FALSE;
-  if (self->n_push_waiting)
-    g_cond_broadcast (&self->push_cond);
+  t->seq = ++self->seq_queued;
+  g_queue_push_tail (&self->out_queue, t);
+  if (self->task_waiting)
+    g_cond_signal (&self->item_cond);
 }
 
-/* with the push token, without self->lock: pushes the outputs in order,
- * then releases the token; on @done sends EOS on every output once and
- * posts the stats message. */
-static GstFlowReturn
-push_outputs (GstTimeAlign * self, GArray * outs, gboolean done)
+/* with self->lock: the EOS tick, once the core is done */
+static void
+queue_eos (GstTimeAlign * self)
 {
-  GstFlowReturn ret = GST_FLOW_OK;
+  OutTick *t = out_tick_new ();
   guint i;
-  gboolean send_eos = FALSE, warn_ref = FALSE;
 
-again:
-  for (i = 0; i < outs->len; i++) {
-    OutItem *o = &g_array_index (outs, OutItem, i);
+  self->eos_sent = TRUE;
+  t->eos = TRUE;
+  if (mb_align_get_reference (self->core) == -2 && self->reference &&
+      self->reference[0] && !self->ref_warned) {
+    self->ref_warned = TRUE;
+    t->warn_ref = TRUE;
+  }
+  for (i = 0; i < self->pads->len; i++) {
+    GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+    OutItem o = { NULL, NULL, NULL, GST_FLOW_OK, 0, 0, 0, 0 };
+
+    if (tp == NULL || tp->srcpad == NULL)
+      continue;
+    o.srcpad = gst_object_ref (tp->srcpad);
+    o.event = gst_event_new_eos ();
+    o.epoch = tp->epoch;
+    g_array_append_val (t->items, o);
+  }
+  queue_tick (self, t);
+}
+
+/* with self->lock: decides every tick the time order allows and queues it
+ * for the output task; with a valid @now_rt first forces the pending ticks
+ * whose live deadline passed. FALSE when @who stopped (or, for an input,
+ * its pad flushes) before the work was done. */
+static gboolean
+decide (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp,
+    GstClockTime now_rt)
+{
+  MbAlignTick tick;
+  gint64 ts;
+  int r;
+
+  if (who == DECIDER_NO_WAIT)
+    self->need_process = FALSE;
+  for (;;) {
+    gboolean force = FALSE;
+
+    if (!wait_queue_room (self, who, tp))
+      return who == DECIDER_NO_WAIT;
+    if (GST_CLOCK_TIME_IS_VALID (now_rt) && mb_align_pending (self->core, &ts)
+        && (GstClockTime) ts + self->upstream_latency + self->latency <=
+        now_rt)
+      force = TRUE;
+    r = mb_align_next (self->core, &tick, force);
+    if (r == MB_ALIGN_NEXT_TICK) {
+      OutTick *t = out_tick_new ();
+      if (force)
+        GST_DEBUG_OBJECT (self, "live deadline: tick %" GST_TIME_FORMAT
+            " decided (forced %d)", GST_TIME_ARGS (tick.ts), tick.forced);
+      tick_to_outputs (self, &tick, t->items);
+      queue_tick (self, t);
+      continue;
+    }
+    if (r == MB_ALIGN_NEXT_DONE && !self->eos_sent)
+      queue_eos (self);
+    return TRUE;
+  }
+}
+
+/* Output task: pushes the queued ticks in order. Only this thread pushes
+ * data on the src pads, so a push blocked downstream (a full queue in
+ * PAUSED) holds up nothing but the queue, which then makes the inputs wait
+ * (backpressure, every wait re-checking flushing). */
+static void
+push_tick (GstTimeAlign * self, OutTick * t)
+{
+  guint i;
+
+  if (t->warn_ref)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("No input matches reference \"%s\"", self->reference),
+        ("no sink pad is called so and no stream tag %s has that value",
+            MB_TAG_ROS_TOPIC));
+  if (t->eos)
+    /* before the EOS, so that it is on the bus before the pipeline's EOS */
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), stats_structure (self)));
+
+  for (i = 0; i < t->items->len; i++) {
+    OutItem *o = &g_array_index (t->items, OutItem, i);
     GstTimeAlignPad *tp;
 
     if (o->srcpad == NULL) {
@@ -689,12 +818,12 @@ again:
 
     g_mutex_lock (&tp->push_mutex);
     if (o->epoch != tp->epoch || g_atomic_int_get (&tp->out_flushing)) {
-      /* decided before a flush of this output */
+      /* decided before a flush of this output, or the pad is released */
       o->flow = GST_FLOW_FLUSHING;
       g_mutex_unlock (&tp->push_mutex);
       continue;
     }
-    if (tp->need_segment) {
+    if (tp->need_segment && (!t->eos || gst_pad_has_current_caps (o->srcpad))) {
       GstSegment seg;
       GstEvent *ev;
 
@@ -714,89 +843,64 @@ again:
     }
     g_mutex_unlock (&tp->push_mutex);
   }
+}
+
+static void
+gst_time_align_loop (gpointer data)
+{
+  GstTimeAlign *self = data;
+  OutTick *t;
+  guint i;
+
   g_mutex_lock (&self->lock);
-  for (i = 0; i < outs->len; i++) {
-    OutItem *o = &g_array_index (outs, OutItem, i);
-    if (o->srcpad)
-      ret = gst_flow_combiner_update_pad_flow (self->flow, o->srcpad, o->flow);
-  }
-  g_array_set_size (outs, 0);
-  if (done && !self->eos_sent) {
-    self->eos_sent = TRUE;
-    send_eos = TRUE;
-    if (mb_align_get_reference (self->core) == -2 && self->reference &&
-        self->reference[0] && !self->ref_warned) {
-      self->ref_warned = TRUE;
-      warn_ref = TRUE;
-    }
-  }
-  if (self->need_process && !self->eos_sent) {
-    /* a pad was released while we held the token: the others may have
-     * been waiting for it */
-    self->need_process = FALSE;
-    process (self, outs, &done);
-    if (outs->len || done) {
+  for (;;) {
+    if (!self->task_running) {
+      /* stopping: gst_task_stop() was called before task_running was
+       * cleared, so the task ends after this iteration */
       g_mutex_unlock (&self->lock);
-      goto again;
+      return;
     }
+    if (self->need_process)
+      /* a released pad or a decider that could not wait left ticks */
+      decide (self, DECIDER_NO_WAIT, NULL, GST_CLOCK_TIME_NONE);
+    if ((t = g_queue_pop_head (&self->out_queue)))
+      break;
+    self->task_waiting = TRUE;
+    g_cond_wait (&self->item_cond, &self->lock);
+    self->task_waiting = FALSE;
   }
-  release_push (self);
+  if (self->n_space_waiting)
+    g_cond_broadcast (&self->space_cond);
   g_mutex_unlock (&self->lock);
 
-  if (warn_ref)
-    GST_ELEMENT_WARNING (self, STREAM, FAILED,
-        ("No input matches reference \"%s\"", self->reference),
-        ("no sink pad is called so and no stream tag %s has that value",
-            MB_TAG_ROS_TOPIC));
-  if (send_eos) {
-    GstIterator *it;
-    GValue v = G_VALUE_INIT;
+  push_tick (self, t);
 
-    /* before the EOS, so that it is on the bus before the pipeline's EOS */
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self), stats_structure (self)));
-    it = gst_element_iterate_src_pads (GST_ELEMENT (self));
-
-    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-      GstPad *p = g_value_get_object (&v);
-      GstTimeAlignPad *tp = gst_pad_get_element_private (p);
-      if (tp)
-        g_mutex_lock (&tp->push_mutex);
-      if (tp && tp->need_segment && gst_pad_has_current_caps (p)) {
-        GstSegment seg;
-        gst_segment_init (&seg, GST_FORMAT_TIME);
-        tp->need_segment = FALSE;
-        gst_pad_push_event (p, gst_event_new_segment (&seg));
-      }
-      gst_pad_push_event (p, gst_event_new_eos ());
-      if (tp)
-        g_mutex_unlock (&tp->push_mutex);
-      g_value_reset (&v);
-    }
-    g_value_unset (&v);
-    gst_iterator_free (it);
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < t->items->len; i++) {
+    OutItem *o = &g_array_index (t->items, OutItem, i);
+    /* a flushing output is that pair's business, not the other inputs' */
+    if (o->srcpad && !o->event && o->flow != GST_FLOW_FLUSHING)
+      self->srcresult = gst_flow_combiner_update_pad_flow (self->flow,
+          o->srcpad, o->flow);
   }
-  return ret;
+  self->seq_pushed = t->seq;
+  if (self->n_pushed_waiting)
+    g_cond_broadcast (&self->pushed_cond);
+  g_mutex_unlock (&self->lock);
+  out_tick_free (t);
 }
 
-static GArray *
-new_outs (void)
-{
-  GArray *outs = g_array_new (FALSE, TRUE, sizeof (OutItem));
-  g_array_set_clear_func (outs, (GDestroyNotify) out_item_clear);
-  return outs;
-}
-
-/* with self->lock: wakes every wait that re-checks state */
+/* with self->lock: drops the queued ticks (stopping) */
 static void
-wake_waiters (GstTimeAlign * self)
+clear_out_queue (GstTimeAlign * self)
 {
-  if (self->live)
-    g_cond_signal (&self->timer_cond);
-  if (self->n_waiting)
-    g_cond_broadcast (&self->window_cond);
-  if (self->n_push_waiting)
-    g_cond_broadcast (&self->push_cond);
+  OutTick *t;
+
+  while ((t = g_queue_pop_head (&self->out_queue)))
+    out_tick_free (t);
+  self->seq_pushed = self->seq_queued;
+  self->need_process = FALSE;
+  wake_waiters (self);
 }
 
 /* with self->lock: @thread waits here for room that is still not there */
@@ -879,8 +983,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
   GstClockTime ts = GST_BUFFER_PTS (buf);
   guint64 rt, unix_ns;
-  GArray *outs;
-  gboolean done = FALSE;
   GstFlowReturn ret;
   int pr;
 
@@ -895,7 +997,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
 
   g_mutex_lock (&self->lock);
-  outs = self->outs;
   tp->thread = g_thread_self ();
   if (!tp->flushing &&
       mb_align_window_len (self->core, tp->id) >= self->max_window)
@@ -920,11 +1021,6 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  if (!acquire_push (self, tp)) {
-    g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
-  }
   if (!self->have_unix_offset && get_unix_time (buf, &unix_ns)) {
     self->unix_offset = (gint64) unix_ns - (gint64) rt;
     self->have_unix_offset = TRUE;
@@ -939,31 +1035,44 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       gst_buffer_unref (buf);
       break;
     }
+    if (self->out_queue.length >= MAX_QUEUED_TICKS) {
+      /* the window may have room once we waited: try again */
+      if (!wait_queue_room (self, DECIDER_INPUT, tp)) {
+        gst_buffer_unref (buf);
+        goto flushing;
+      }
+      continue;
+    }
     /* window full: decide the oldest tick with what we have, or make room */
     if (mb_align_next (self->core, &tick, 1) == MB_ALIGN_NEXT_TICK) {
+      OutTick *t = out_tick_new ();
       GST_DEBUG_OBJECT (pad, "window full: tick %" GST_TIME_FORMAT " forced",
           GST_TIME_ARGS (tick.ts));
-      tick_to_outputs (self, &tick, outs);
+      tick_to_outputs (self, &tick, t->items);
+      queue_tick (self, t);
     } else {
       GST_DEBUG_OBJECT (pad, "window full, no tick pending: dropping the "
           "oldest buffer");
       mb_align_drop_oldest (self->core, tp->id);
     }
   }
-  process (self, outs, &done);
   wake_waiters (self);
-  g_mutex_unlock (&self->lock);
+  if (!decide (self, DECIDER_INPUT, tp, GST_CLOCK_TIME_NONE))
+    goto flushing;
+  wake_waiters (self);
 
-  ret = push_outputs (self, outs, done);
-
-  /* this input's own status goes first */
-  GST_OBJECT_LOCK (pad);
-  if (GST_PAD_IS_FLUSHING (pad))
-    ret = GST_FLOW_FLUSHING;
-  GST_OBJECT_UNLOCK (pad);
-  if (ret == GST_FLOW_EOS && !done)
+  /* Downstream's answer comes from the output task (last tick pushed): an
+   * error or every output not linked goes upstream; EOS on an output does
+   * not stop the inputs (the others may still be needed). */
+  ret = self->srcresult;
+  if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING)
     ret = GST_FLOW_OK;
+  g_mutex_unlock (&self->lock);
   return ret;
+
+flushing:
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_FLUSHING;
 }
 
 static void
@@ -1074,6 +1183,7 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_segment_init (&tp->segment, GST_FORMAT_TIME);
       self->eos_sent = FALSE;
       gst_flow_combiner_reset (self->flow);
+      self->srcresult = GST_FLOW_OK;
       tp->epoch++;
       srcpad = tp->srcpad ? gst_object_ref (tp->srcpad) : NULL;
       g_mutex_unlock (&self->lock);
@@ -1090,22 +1200,17 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return ret;
     }
     case GST_EVENT_EOS:{
-      gboolean done = FALSE;
+      gboolean ok;
 
       g_mutex_lock (&self->lock);
       mb_align_set_eos (self->core, tp->id);
       wake_waiters (self);
-      if (!acquire_push (self, tp)) {
-        /* flushing: the EOS is dropped with the rest of the stream */
-        g_mutex_unlock (&self->lock);
-        gst_event_unref (event);
-        return FALSE;
-      }
-      process (self, self->outs, &done);
+      /* FALSE when flushing: the EOS is dropped with the rest of the
+       * stream */
+      ok = decide (self, DECIDER_INPUT, tp, GST_CLOCK_TIME_NONE);
       g_mutex_unlock (&self->lock);
-      push_outputs (self, self->outs, done);
       gst_event_unref (event);
-      return TRUE;
+      return ok;
     }
     case GST_EVENT_GAP:
       /* absence of data is what the windows already express */
@@ -1115,6 +1220,36 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       break;
   }
   return gst_pad_event_default (pad, parent, event);
+}
+
+/* Serialized queries (allocation, drain) stay behind the data decided
+ * before them: wait until the output task pushed every tick queued so far,
+ * then forward them as usual. */
+static gboolean
+gst_time_align_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstTimeAlign *self = GST_TIME_ALIGN (parent);
+  GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
+
+  if (GST_QUERY_IS_SERIALIZED (query)) {
+    gboolean stopped;
+    guint64 seq;
+
+    g_mutex_lock (&self->lock);
+    seq = self->seq_queued;
+    while (self->seq_pushed < seq && !tp->flushing && self->task_running) {
+      self->n_pushed_waiting++;
+      g_cond_wait (&self->pushed_cond, &self->lock);
+      self->n_pushed_waiting--;
+    }
+    stopped = tp->flushing;
+    g_mutex_unlock (&self->lock);
+    if (stopped) {
+      GST_DEBUG_OBJECT (pad, "flushing: %" GST_PTR_FORMAT " refused", query);
+      return FALSE;
+    }
+  }
+  return gst_pad_query_default (pad, parent, query);
 }
 
 /* Deactivation (state change to READY, pad release) stops this input's
@@ -1182,6 +1317,20 @@ gst_time_align_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
     gst_event_parse_seek (event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
     flush = (flags & GST_SEEK_FLAG_FLUSH) != 0;
     g_mutex_lock (&self->lock);
+    if (gst_event_get_seqnum (event) == self->seek_seqnum) {
+      /* A bin sends a seek to every sink, so the same seek comes back on
+       * each output: the inputs have it already. */
+      ok = self->seek_ok;
+      g_mutex_unlock (&self->lock);
+      g_ptr_array_unref (sinks);
+      g_ptr_array_unref (srcs);
+      GST_DEBUG_OBJECT (pad, "seek %u handled already",
+          gst_event_get_seqnum (event));
+      gst_event_unref (event);
+      return ok;
+    }
+    self->seek_seqnum = gst_event_get_seqnum (event);
+    self->seek_ok = TRUE;
     for (i = 0; i < self->pads->len; i++) {
       GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
       if (tp && tp->srcpad) {
@@ -1219,6 +1368,10 @@ gst_time_align_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
       }
     }
     ok = ok && sinks->len > 0;
+    g_mutex_lock (&self->lock);
+    if (self->seek_seqnum == gst_event_get_seqnum (event))
+      self->seek_ok = ok;
+    g_mutex_unlock (&self->lock);
     g_ptr_array_unref (sinks);
     g_ptr_array_unref (srcs);
     gst_event_unref (event);
@@ -1287,7 +1440,6 @@ static gpointer
 timer_thread (gpointer data)
 {
   GstTimeAlign *self = data;
-  GArray *outs = new_outs ();
 
   g_mutex_lock (&self->lock);
   while (!self->timer_stop) {
@@ -1296,18 +1448,7 @@ timer_thread (gpointer data)
     GstClockID id;
     GstClockReturn cr;
     gint64 ts;
-    gboolean done = FALSE;
 
-    if (self->need_process && !self->pushing) {
-      /* a released pad may have unblocked ticks (see release_pad) */
-      self->need_process = FALSE;
-      self->pushing = TRUE;
-      process (self, outs, &done);
-      g_mutex_unlock (&self->lock);
-      push_outputs (self, outs, done);
-      g_mutex_lock (&self->lock);
-      continue;
-    }
     if (!self->live || !self->playing || !mb_align_pending (self->core, &ts)) {
       g_cond_wait (&self->timer_cond, &self->lock);
       continue;
@@ -1337,15 +1478,13 @@ timer_thread (gpointer data)
     now = gst_clock_get_time (clock) - base;
     gst_object_unref (clock);
     g_mutex_lock (&self->lock);
-    if (!self->playing || !acquire_push (self, NULL))
-      continue;
-    process_forced (self, now, outs, &done);
-    g_mutex_unlock (&self->lock);
-    push_outputs (self, outs, done);
-    g_mutex_lock (&self->lock);
+    if (self->playing) {
+      /* the ticks it forces go to the output task, like any other */
+      decide (self, DECIDER_TIMER, NULL, now);
+      wake_waiters (self);
+    }
   }
   g_mutex_unlock (&self->lock);
-  g_array_free (outs, TRUE);
   return NULL;
 }
 
@@ -1369,6 +1508,7 @@ timer_stop (GstTimeAlign * self)
   if (self->timer_id)
     gst_clock_id_unschedule (self->timer_id);
   g_cond_signal (&self->timer_cond);
+  wake_waiters (self);
   t = self->timer;
   self->timer = NULL;
   g_mutex_unlock (&self->lock);
@@ -1430,6 +1570,8 @@ gst_time_align_request_new_pad (GstElement * element, GstPadTemplate * templ,
       GST_DEBUG_FUNCPTR (gst_time_align_chain));
   gst_pad_set_event_function (GST_PAD (tp),
       GST_DEBUG_FUNCPTR (gst_time_align_sink_event));
+  gst_pad_set_query_function (GST_PAD (tp),
+      GST_DEBUG_FUNCPTR (gst_time_align_sink_query));
   gst_pad_set_iterate_internal_links_function (GST_PAD (tp),
       GST_DEBUG_FUNCPTR (gst_time_align_iterate_internal_links));
   gst_pad_set_activatemode_function (GST_PAD (tp),
@@ -1477,13 +1619,13 @@ gst_time_align_release_pad (GstElement * element, GstPad * pad)
   g_ptr_array_index (self->pads, tp->id) = NULL;
   gst_flow_combiner_remove_pad (self->flow, srcpad);
   resolve_reference (self);
+  /* The others may have been waiting for this input: decide what is now
+   * decidable. Never wait here, nor push from this (application) thread:
+   * the output task may be blocked downstream until the application changes
+   * state; with its queue full, the task decides the rest itself. */
+  if (self->task_running)
+    decide (self, DECIDER_NO_WAIT, NULL, GST_CLOCK_TIME_NONE);
   wake_waiters (self);
-  /* The others may have been waiting for this input. Never wait for the
-   * push token here, nor push from this (application) thread: a push may
-   * block downstream until the application changes state. The token
-   * holder, or else the element's own thread, runs the ticks instead. */
-  self->need_process = TRUE;
-  g_cond_signal (&self->timer_cond);
   g_mutex_unlock (&self->lock);
 
   /* Flush the output branch: this input's upstream may be blocked in a
@@ -1573,7 +1715,11 @@ gst_time_align_change_state (GstElement * element, GstStateChange transition)
           tp->epoch++;
         }
       }
+      clear_out_queue (self);
+      self->srcresult = GST_FLOW_OK;
+      self->task_running = TRUE;
       g_mutex_unlock (&self->lock);
+      gst_task_start (self->task);
       timer_start (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
@@ -1587,16 +1733,21 @@ gst_time_align_change_state (GstElement * element, GstStateChange transition)
       self->playing = FALSE;
       if (self->timer_id)
         gst_clock_id_unschedule (self->timer_id);
+      wake_waiters (self);
       g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* stop first, then wake: the task ends after its current iteration
+       * (a push in progress returns: downstream is READY already) */
+      gst_task_stop (self->task);
       g_mutex_lock (&self->lock);
+      self->task_running = FALSE;
       for (i = 0; i < self->pads->len; i++) {
         GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
         if (tp)
           tp->flushing = TRUE;
       }
-      g_cond_broadcast (&self->window_cond);
+      wake_waiters (self);
       g_mutex_unlock (&self->lock);
       timer_stop (self);
       break;
@@ -1607,7 +1758,9 @@ gst_time_align_change_state (GstElement * element, GstStateChange transition)
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    gst_task_join (self->task);
     g_mutex_lock (&self->lock);
+    clear_out_queue (self);
     mb_align_reset (self->core);
     g_mutex_unlock (&self->lock);
   }
@@ -1704,10 +1857,13 @@ gst_time_align_finalize (GObject * object)
   mb_align_free (self->core);
   g_ptr_array_free (self->pads, TRUE);
   gst_flow_combiner_free (self->flow);
-  g_array_free (self->outs, TRUE);
+  gst_object_unref (self->task);
+  g_rec_mutex_clear (&self->task_lock);
   g_free (self->reference);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->push_cond);
+  g_cond_clear (&self->item_cond);
+  g_cond_clear (&self->space_cond);
+  g_cond_clear (&self->pushed_cond);
   g_cond_clear (&self->timer_cond);
   g_cond_clear (&self->window_cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1796,13 +1952,20 @@ static void
 gst_time_align_init (GstTimeAlign * self)
 {
   g_mutex_init (&self->lock);
-  g_cond_init (&self->push_cond);
+  g_cond_init (&self->item_cond);
+  g_cond_init (&self->space_cond);
+  g_cond_init (&self->pushed_cond);
+  g_rec_mutex_init (&self->task_lock);
+  self->task = gst_task_new (gst_time_align_loop, self, NULL);
+  gst_task_set_lock (self->task, &self->task_lock);
+  g_queue_init (&self->out_queue);
+  self->srcresult = GST_FLOW_OK;
   g_cond_init (&self->timer_cond);
   g_cond_init (&self->window_cond);
   self->core = mb_align_new (core_ref, core_unref, self);
   self->pads = g_ptr_array_new ();
   self->flow = gst_flow_combiner_new ();
-  self->outs = new_outs ();
+  self->seek_seqnum = GST_SEQNUM_INVALID;
   self->reference = g_strdup (DEFAULT_REFERENCE);
   self->rate_n = DEFAULT_RATE_N;
   self->rate_d = DEFAULT_RATE_D;

@@ -101,12 +101,16 @@ def pipelines(element, d, env):
         return ('rosbagsrc location=%s name=dyn dyn.joint_states ! queue ! fakesink '
                 'dyn.joint_states_hf ! queue ! fakesink' % bag, [], None)
     if element == 'timealign':
-        # Pad request/release is left out here: releasing a fed request pad
-        # while the pipeline is PAUSED and another branch's queue is full can
-        # hang (open bug, docs/reliability.md "Open bugs": an input's thread
-        # may be blocked pushing another pair's output). Set
-        # MB_STRESS_TIMEALIGN_PADS=1 to run that scenario too.
-        pads = os.environ.get('MB_STRESS_TIMEALIGN_PADS') == '1'
+        # Extra request pads fed by their own videotestsrc bins are requested
+        # and released while data flows (in any state: releasing a fed pad
+        # in PAUSED with another branch's queue full used to hang, see
+        # docs/reliability.md). MB_STRESS_TIMEALIGN_PADS=0 leaves them out.
+        pads = os.environ.get('MB_STRESS_TIMEALIGN_PADS', '1') != '0'
+        # The leaks setup sets GST_LEAKS_TRACER_STACK_TRACE=0, which the
+        # 1.22 tracer reads as "record a stack trace for every object" (any
+        # value enables them; dladdr() took 75 % of the CPU here, 10x slower).
+        # Leak detection itself does not need them.
+        env.pop('GST_LEAKS_TRACER_STACK_TRACE', None)
         name = 'req' if pads else 'ta'
         return (('timealign name=%s latency=20000000 '
                  'videotestsrc ! video/x-raw,width=32,height=24,framerate=30/1 ! %s.sink_0 '
@@ -171,11 +175,6 @@ def pipelines(element, d, env):
 def main():
     exe, element = sys.argv[1], sys.argv[2]
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
-    if element == 'timealign' and 'leaks' in os.environ.get('GST_TRACERS', ''):
-        # Under the leaks tracer a timealign iteration (state waits around
-        # its 20 ms latency) takes ~160 ms: run fewer so the time limit
-        # still catches a hang rather than a slow machine.
-        iterations = min(iterations, 400)
     d = workdir(element)
     env = dict(os.environ)
     desc, extra, post = pipelines(element, d, env)

@@ -246,12 +246,41 @@ push_ordered (Fixture * f, Stream * st, gint * pos, gint upto)
   }
 }
 
+/* Outputs leave from the element's output task: wait until it pushed
+ * everything decided so far (a serialized query waits for that). */
+static void
+sync_outputs (Fixture * f)
+{
+  GstQuery *q = gst_query_new_drain ();
+  gst_pad_peer_query (f->h[0]->srcpad, q);
+  gst_query_unref (q);
+}
+
+/* ... and after EOS on the inputs: until EOS arrived on @h (the last thing
+ * the task sends on each output), at most 10 s */
+static void
+wait_eos (GstHarness * h)
+{
+  gint i;
+  GstEvent *ev = NULL;
+
+  for (i = 0; i < 10000 && ev == NULL; i++) {
+    ev = gst_pad_get_sticky_event (h->sinkpad, GST_EVENT_EOS, 0);
+    if (ev == NULL)
+      g_usleep (1000);
+  }
+  fail_unless (ev != NULL, "no EOS on the output");
+  gst_event_unref (ev);
+}
+
 static void
 push_eos_all (Fixture * f)
 {
   gint j;
   for (j = 0; j < f->n_in; j++)
     fail_unless (gst_harness_push_event (f->h[j], gst_event_new_eos ()));
+  for (j = 0; j < f->n_in; j++)
+    wait_eos (f->h[j]);
 }
 
 typedef struct
@@ -492,6 +521,7 @@ GST_START_TEST (test_one_thread_small_window)
     fail_unless_equals_int (gst_harness_push (f.h[0],
             make_buffer (0, i, i * 10 * MS)), GST_FLOW_OK);
   /* ticks were forced while sink_1 said nothing: 300 - 4 decided */
+  sync_outputs (&f);
   while ((b = gst_harness_try_pull (f.h[0])) != NULL) {
     n_out++;
     gst_buffer_unref (b);
@@ -538,6 +568,7 @@ GST_START_TEST (test_flush_seek)
   set_pad (&f, 1, &st[1]);
   fixture_start (&f, "application/x-test");
   push_ordered (&f, st, pos, 30);
+  sync_outputs (&f);
 
   /* what came out so far is a prefix of the expectation */
   n_exp = expect (st, 2, 0, 0, 1, exp_ticks);
@@ -1022,6 +1053,139 @@ GST_START_TEST (test_two_threads)
 
 GST_END_TEST;
 
+/* ---- pad release while PAUSED with a full branch (issue 9) ----------- */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GstElement *el;
+  GstPad *pad;                  /* release it (el = timealign) */
+  GstElement *pipeline;         /* or set el to NULL and remove it from here */
+  GstState state;               /* or set el to this state */
+} Job;
+
+static gpointer
+job_thread (gpointer data)
+{
+  Job *j = data;
+
+  if (j->pad) {
+    gst_element_release_request_pad (j->el, j->pad);
+  } else if (j->pipeline) {
+    gst_element_set_locked_state (j->el, TRUE);
+    gst_element_set_state (j->el, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (j->pipeline), j->el);
+  } else {
+    gst_element_set_state (j->el, j->state);
+  }
+  g_mutex_lock (&j->lock);
+  j->done = TRUE;
+  g_cond_signal (&j->cond);
+  g_mutex_unlock (&j->lock);
+  return NULL;
+}
+
+/* Runs @j in a thread; fails unless it returns within @ms. On a hang the
+ * thread is left behind (the forked test process fails and exits). */
+static void
+run_within (Job * j, gint ms, const gchar * what)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+  GThread *t;
+  gboolean done;
+
+  g_mutex_init (&j->lock);
+  g_cond_init (&j->cond);
+  j->done = FALSE;
+  t = g_thread_new ("job", job_thread, j);
+  g_mutex_lock (&j->lock);
+  while (!j->done && g_cond_wait_until (&j->cond, &j->lock, end));
+  done = j->done;
+  g_mutex_unlock (&j->lock);
+  fail_unless (done, "%s did not return within %d ms", what, ms);
+  g_thread_join (t);
+  g_mutex_clear (&j->lock);
+  g_cond_clear (&j->cond);
+}
+
+static GstPadProbeReturn
+count_pushes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Two pairs. src_0's branch is a 1-buffer queue before a prerolled sink in
+ * PAUSED, so it fills and stays full; sink_1 is fed at a lower rate than
+ * the reference sink_0 (and `latency` is long), so sink_1's buffers are
+ * what completes the ticks. Releasing the fed sink_1, then stopping its
+ * source, then the pipeline, must each return within a second: nothing may
+ * wait for a push blocked on the other branch (before the output task,
+ * sink_1's thread pushed the ticks itself and stayed blocked in src_0's
+ * queue, so stopping its source hung). */
+GST_START_TEST (test_release_paused_full_branch)
+{
+  GstElement *pipeline, *ta, *v1;
+  GstPad *pad, *probe_pad;
+  gint pushed = 0, before, round;
+  Job j;
+
+  pipeline = gst_parse_launch ("timealign name=ta latency=10000000000 "
+      "videotestsrc name=v0 ! video/x-raw,width=16,height=12,framerate=30/1 "
+      "! ta.sink_0 "
+      "videotestsrc name=v1 ! video/x-raw,width=16,height=12,framerate=5/1 "
+      "! ta.sink_1 "
+      "ta.src_0 ! queue name=q0 max-size-buffers=1 max-size-bytes=0 "
+      "max-size-time=0 ! fakesink "
+      "ta.src_1 ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 "
+      "! fakesink", NULL);
+  fail_unless (pipeline != NULL);
+  ta = gst_bin_get_by_name (GST_BIN (pipeline), "ta");
+  v1 = gst_bin_get_by_name (GST_BIN (pipeline), "v1");
+  probe_pad = gst_element_get_static_pad (ta, "src_0");
+  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, count_pushes,
+      &pushed, NULL);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  /* wait until src_0's branch is full and stays so (no push for 100 ms) */
+  for (round = 0; round < 100; round++) {
+    before = g_atomic_int_get (&pushed);
+    g_usleep (100000);
+    if (before > 0 && g_atomic_int_get (&pushed) == before)
+      break;
+  }
+  fail_unless (round < 100, "src_0's branch never filled up");
+
+  pad = gst_element_get_static_pad (ta, "sink_1");
+  fail_unless (pad != NULL);
+  memset (&j, 0, sizeof (j));
+  j.el = ta;
+  j.pad = pad;
+  run_within (&j, 1000, "gst_element_release_request_pad");
+  gst_object_unref (pad);
+
+  memset (&j, 0, sizeof (j));
+  j.el = v1;
+  j.pipeline = pipeline;
+  run_within (&j, 1000, "stopping the released input's source");
+
+  memset (&j, 0, sizeof (j));
+  j.el = pipeline;
+  j.state = GST_STATE_NULL;
+  run_within (&j, 1000, "setting the pipeline to NULL");
+
+  gst_object_unref (probe_pad);
+  gst_object_unref (v1);
+  gst_object_unref (ta);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 timealign_suite (void)
 {
@@ -1043,6 +1207,7 @@ timealign_suite (void)
   tcase_add_test (tc, test_linear_audio);
   tcase_add_test (tc, test_live_latency);
   tcase_add_test (tc, test_two_threads);
+  tcase_add_test (tc, test_release_paused_full_branch);
   return s;
 }
 
