@@ -4,27 +4,39 @@
 videotestsrc (not live: frames are counted, the pipeline runs as fast as it
 can) → stereorectify → JPEG q85 → HDF5, on this machine's cores.
 
-Side by side in the same run:
-  (source)   videotestsrc ! fakesink sync=false: what the test source alone costs
-  hdf5sink   videotestsrc ! stereorectify ! hdf5sink jpeg-quality=85 (TurboJPEG
-             4:2:0 on hdf5sink's worker threads)
-  jpegenc    ... ! stereorectify ! jpegenc (I420 in) ! hdf5sink
+Every GStreamer row runs the pipeline pipelines/record-stereo.sh builds
+(`--dry-run --no-live --print`: videotestsrc pattern=pinwheel, membudget
+blocking, stereorectify, hdf5sink flushed every second), so the benchmark
+measures the recording script as shipped. Side by side in the same run:
+
+  (ceiling)  the same videotestsrc ! fakesink: what the test source alone costs
+  I420       the default: I420 → stereorectify → hdf5sink jpeg-quality=85
+             (TurboJPEG from the YUV planes on hdf5sink's worker threads)
+  NV12       --format NV12 (the Jetson/nvvidconv format; the workers
+             de-interleave the chroma)
+  RGBx       --format RGBx: the RGB path (TurboJPEG converts RGB → YCbCr)
+  jpegenc    --encoder jpegenc: I420 → stereorectify → jpegenc → hdf5sink
   python     the seed recorder's method: cv2.remap (CV_16SC2 maps) + cv2.imencode
-             + h5py append with resize per frame, same frame count (capped by
-             --python-frames)
+             + h5py append with resize per frame
 
 For each: achieved fps (frames / wall), real-time factor vs 30 fps, CPU time
 per frame (user + sys of the process, wait4) and the fps that CPU cost allows
 on 2 otherwise idle cores (2000 / CPU ms: the bound when the machine is shared
-with other jobs and wall-clock fps says more about them than about us), and the
-RSS of the recording process sampled every second (/proc/PID/status VmRSS):
-first sample after 10 % of the run, last sample, max - min after that point.
+with other jobs and wall-clock fps says more about them than about us), the
+RSS of the recording process sampled every second (/proc/PID/status VmRSS:
+first sample after 10 % of the run, last sample, max − min after that point)
+and the CPU seconds of each thread (from /proc/PID/task, last sample before
+exit) to show where the time goes and that the work spreads over threads.
+Every output file is checked for its row count (h5py) and deleted.
 
   /usr/bin/python3 bench/pipelines/bench_record.py --build build --frames 54000
+(54000 frames = 30 minutes of content: the RSS-flatness run; about 10 minutes
+at 90 fps. The peers run --peer-frames frames.)
 """
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -32,8 +44,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CALIB = os.path.join(ROOT, 'pipelines', 'calib', 'stereo-1280x720.yml')
-SRC = ('videotestsrc num-buffers={n} pattern=ball ! '
-       'video/x-raw,format={fmt},width=2560,height=720,framerate=30/1')
+SCRIPT = os.path.join(ROOT, 'pipelines', 'record-stereo.sh')
+TICK = os.sysconf('SC_CLK_TCK')
 
 
 def rss_kb(pid):
@@ -47,11 +59,31 @@ def rss_kb(pid):
     return None
 
 
-def run_sampled(cmd, env, frames):
-    """Runs cmd, samples its RSS every second; returns (wall, samples)."""
+def thread_cpu(pid):
+    """{thread name: CPU seconds} summed over threads of the same name."""
+    out = {}
+    try:
+        tids = os.listdir('/proc/%d/task' % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open('/proc/%d/task/%s/stat' % (pid, tid)) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st[st.index('(') + 1:st.rindex(')')]
+        fields = st[st.rindex(')') + 2:].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def run_sampled(cmd, env):
+    """Runs cmd, samples RSS and per-thread CPU every 0.5 s; returns
+    (wall, rss samples, CPU s, threads)."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    samples = []
+    samples, threads = [], {}
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid == p.pid:
@@ -59,22 +91,51 @@ def run_sampled(cmd, env, frames):
         r = rss_kb(p.pid)
         if r:
             samples.append((time.monotonic() - t0, r))
-        time.sleep(1.0)
+        threads = thread_cpu(p.pid) or threads
+        time.sleep(0.5)
     wall = time.monotonic() - t0
     err = p.stderr.read().decode(errors='replace')
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit('bench_record.py: %s failed:\n%s' % (cmd[:3], err[-2000:]))
-    return wall, samples, ru.ru_utime + ru.ru_stime
+        sys.exit('bench_record.py: %s failed:\n%s' % (' '.join(cmd[:6]), err[-2000:]))
+    return wall, samples, ru.ru_utime + ru.ru_stime, threads
 
 
 def summarize(name, frames, run):
-    wall, samples, cpu = run
+    wall, samples, cpu, _ = run
     steady = [r for t, r in samples if t >= 0.1 * wall] or [r for _, r in samples] or [0]
     fps = frames / wall
     cpu_ms = cpu * 1000.0 / frames
     return ('| %s | %d | %.1f | %.1f | %.2f | %.1f | %.0f | %.1f | %.1f | %.1f |'
             % (name, frames, wall, fps, fps / 30.0, cpu_ms, 2000.0 / cpu_ms,
                steady[0] / 1024.0, steady[-1] / 1024.0, (max(steady) - min(steady)) / 1024.0))
+
+
+def threads_line(name, frames, run):
+    th = sorted(run[3].items(), key=lambda kv: -kv[1])
+    return '%s: %s' % (name, ', '.join('%s %.1f ms' % (n, 1000.0 * s / frames)
+                                        for n, s in th if s * 1000.0 / frames >= 0.05))
+
+
+def script_pipeline(build, frames, out, args):
+    """The gst-launch-1.0 argv pipelines/record-stereo.sh runs (not live)."""
+    env = dict(os.environ, MB_BUILD=build)
+    line = subprocess.run(['sh', SCRIPT, '--dry-run', '--no-live', '--frames', str(frames),
+                           '--print'] + args + [out], env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    argv = shlex.split(line)
+    assert argv[:2] == ['gst-launch-1.0', '-e'], line
+    return argv
+
+
+def check_rows(path, n):
+    out = subprocess.run(['/usr/bin/python3', '-c',
+                          'import h5py, sys; f = h5py.File(sys.argv[1], "r"); '
+                          'print(len(f[sys.argv[2]]))', path,
+                          'stereo_jpeg' if path.endswith('py.h5') else '/stream_0/data'],
+                         check=True, capture_output=True, text=True).stdout
+    if int(out) != n:
+        sys.exit('bench_record.py: %s holds %s rows, not %d' % (path, out.strip(), n))
+    os.unlink(path)
 
 
 def python_peer(frames, out):
@@ -107,49 +168,64 @@ with h5py.File(out, 'w', libver='latest') as f:
     return ['/usr/bin/python3', '-c', code, str(frames), out, CALIB]
 
 
+ROWS = [
+    # key, label, record-stereo.sh options, headline frames?
+    ('i420', 'I420 → stereorectify → hdf5sink jpeg-quality=85 (TurboJPEG from the planes)', [], True),
+    ('nv12', 'NV12 → stereorectify → hdf5sink jpeg-quality=85', ['--format', 'NV12'], False),
+    ('rgbx', 'RGBx → stereorectify → hdf5sink jpeg-quality=85', ['--format', 'RGBx'], False),
+    ('jpegenc', 'I420 → stereorectify → jpegenc → hdf5sink', ['--encoder', 'jpegenc'], False),
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--build', required=True, help='meson build directory')
-    ap.add_argument('--frames', type=int, default=54000, help='frames for hdf5sink (54000 = 30 min)')
-    ap.add_argument('--peer-frames', type=int, default=3000, help='frames for the jpegenc and python peers')
-    ap.add_argument('--only', default='source,hdf5sink,jpegenc,python')
+    ap.add_argument('--frames', type=int, default=54000,
+                    help='frames for the headline I420 row (54000 = 30 min of content)')
+    ap.add_argument('--peer-frames', type=int, default=600, help='frames for the other rows')
+    ap.add_argument('--only', default='source,i420,nv12,rgbx,jpegenc,python')
     a = ap.parse_args()
-    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(os.path.abspath(a.build), 'gst'))
-    rows = []
+    build = os.path.abspath(a.build)
+    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, 'gst'))
+    only = a.only.split(',')
+    rows, threads = [], []
+    load0 = open('/proc/loadavg').read().strip()
     with tempfile.TemporaryDirectory(prefix='mb-bench-record-') as d:
-        only = a.only.split(',')
         if 'source' in only:
-            pipe = SRC.format(n=a.peer_frames, fmt='RGBx') + ' ! fakesink sync=false'
-            rows.append(summarize('(ceiling) videotestsrc RGBx → fakesink', a.peer_frames,
-                                  run_sampled(['gst-launch-1.0', '-q'] + pipe.split(), env, a.peer_frames)))
-        if 'hdf5sink' in only:
-            out = os.path.join(d, 'a.h5')
-            pipe = (SRC.format(n=a.frames, fmt='RGBx') + ' ! stereorectify layout=side-by-side '
-                    'calibration=%s ! hdf5sink location=%s jpeg-quality=85' % (CALIB, out))
-            rows.append(summarize('videotestsrc RGBx → stereorectify → hdf5sink jpeg-quality=85',
-                                  a.frames, run_sampled(['gst-launch-1.0', '-q', '-e'] +
-                                                        pipe.split(), env, a.frames)))
-            os.unlink(out)
-        if 'jpegenc' in only:
-            out = os.path.join(d, 'b.h5')
-            pipe = (SRC.format(n=a.peer_frames, fmt='I420') + ' ! stereorectify layout=side-by-side '
-                    'calibration=%s ! jpegenc quality=85 ! hdf5sink location=%s' % (CALIB, out))
-            rows.append(summarize('videotestsrc I420 → stereorectify → jpegenc → hdf5sink',
-                                  a.peer_frames, run_sampled(['gst-launch-1.0', '-q', '-e'] +
-                                                             pipe.split(), env, a.peer_frames)))
-            os.unlink(out)
+            argv = script_pipeline(build, a.peer_frames, os.path.join(d, 'x.h5'), [])
+            src = argv[2:argv.index('membudget') - 1]
+            cmd = ['gst-launch-1.0', '-q'] + src + ['!', 'fakesink', 'sync=false']
+            run = run_sampled(cmd, env)
+            rows.append(summarize('(ceiling) videotestsrc I420 pattern=pinwheel → fakesink',
+                                  a.peer_frames, run))
+        for key, label, args, headline in ROWS:
+            if key not in only:
+                continue
+            n = a.frames if headline else a.peer_frames
+            out = os.path.join(d, key + '.h5')
+            argv = script_pipeline(build, n, out, args)
+            run = run_sampled(['gst-launch-1.0', '-q'] + argv[1:], env)
+            check_rows(out, n)
+            rows.append(summarize(label, n, run))
+            threads.append(threads_line(key, n, run))
         if 'python' in only:
-            out = os.path.join(d, 'c.h5')
+            out = os.path.join(d, 'py.h5')
+            run = run_sampled(python_peer(a.peer_frames, out), env)
+            check_rows(out, a.peer_frames)
             rows.append(summarize('python: cv2.remap + cv2.imencode + h5py resize/append',
-                                  a.peer_frames, run_sampled(python_peer(a.peer_frames, out),
-                                                             env, a.peer_frames)))
-    print('load average at the end: %s' % open('/proc/loadavg').read().strip())
+                                  a.peer_frames, run))
+    print('%d CPUs; load average at the start: %s; at the end: %s'
+          % (os.cpu_count(), load0, open('/proc/loadavg').read().strip()))
     print('| recorder | frames | wall s | fps | × real time | CPU ms/frame | fps for 2 free cores (2000/CPU ms) '
           '| RSS at 10 % MB | RSS at end MB | RSS max−min after 10 % MB |')
     print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for r in rows:
         print(r)
+    print()
+    print('CPU per frame by thread (last sample before exit):')
+    for t in threads:
+        print('  ' + t)
 
 
 if __name__ == '__main__':

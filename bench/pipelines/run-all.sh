@@ -13,7 +13,7 @@ echo "== conversion peak RSS, 1 GB vs 4 GB"
 sh "$here/bench_convert.sh" "$b" 1024 nopeer
 sh "$here/bench_convert.sh" "$b" 4096 nopeer
 echo "== recording 2560x720"
-/usr/bin/python3 "$here/bench_record.py" --build "$b" --frames "${MB_RECORD_FRAMES:-9000}" --peer-frames 900
+/usr/bin/python3 "$here/bench_record.py" --build "$b" --frames "${MB_RECORD_FRAMES:-9000}" --peer-frames 600
 echo "== avatar, 1 hour of content as fast as possible"
 /usr/bin/python3 "$here/bench_avatar.py" --build "$b" --mode fast --seconds 3600
 echo "== avatar, live 60 s"
