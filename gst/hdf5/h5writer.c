@@ -1384,9 +1384,18 @@ batch_bytes (const MbH5Stream * s, const MbH5Row * rows, size_t n)
   uint64_t b = 64 * 1024 + n * 64;
   size_t i;
 
-  /* PACKED: the extent change may allocate a whole chunk more */
-  if (s->kind == MB_H5S_PACKED)
-    b += s->chunk_bytes;
+  /* PACKED: the extent change allocates the chunks it newly covers */
+  if (s->kind == MB_H5S_PACKED) {
+    uint64_t total = 0, alloc_end;
+    for (i = 0; i < n; i++)
+      total += rows[i].size;
+    alloc_end = (s->byte_pos + s->chunk_bytes - 1) / s->chunk_bytes *
+        s->chunk_bytes;
+    if (s->byte_pos + total > alloc_end)
+      b += (s->byte_pos + total - alloc_end + s->chunk_bytes - 1) /
+          s->chunk_bytes * s->chunk_bytes;
+    return b + n * 16;
+  }
   for (i = 0; i < n; i++) {
     switch (s->kind) {
       case MB_H5S_FRAMES:
@@ -1397,9 +1406,6 @@ batch_bytes (const MbH5Stream * s, const MbH5Row * rows, size_t n)
         break;
       case MB_H5S_COMPOUND:
         b += s->row_size + 4096;
-        break;
-      case MB_H5S_PACKED:
-        b += rows[i].size + 16;
         break;
       default:
         b += rows[i].size + 32;
