@@ -6,8 +6,10 @@
  * processed tap by tap with the border value substituted for taps outside.
  * Work goes row by row: a row's map (6 bytes per pixel) and the two or three
  * source rows it reads stay in L1/L2. SSE2 kernels on x86-64 (its baseline,
- * no dispatch needed), a portable C kernel elsewhere (it auto-vectorises
- * poorly because of the gathers, but is exact).
+ * no dispatch needed), plus an SSSE3 kernel for 1-byte planes (GRAY8, the
+ * Y, U and V planes of I420 and NV12's Y) picked at run time, which gathers
+ * 8 pixels from one or two 16-byte row loads; a portable C kernel elsewhere
+ * (it auto-vectorises poorly because of the gathers, but is exact).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,6 +21,16 @@
 #if defined(__SSE2__) && !defined(MB_REMAP_NO_SIMD)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
+#if defined(__GNUC__) && !defined(__SSSE3__) && !defined(MB_REMAP_NO_SSSE3)
+/* SSSE3 (pshufb, pmaddubsw) kernel for 1-byte planes, picked at run time */
+#include <tmmintrin.h>
+#define HAVE_SSSE3_DISPATCH 1
+#define SSSE3_FUNC __attribute__ ((target ("ssse3")))
+#elif defined(__SSSE3__) && !defined(MB_REMAP_NO_SSSE3)
+#include <tmmintrin.h>
+#define HAVE_SSSE3_DISPATCH 1
+#define SSSE3_FUNC
+#endif
 #elif (defined(__ARM_NEON) || defined(__ARM_NEON__)) && !defined(MB_REMAP_NO_SIMD)
 #include <arm_neon.h>
 #define HAVE_NEON 1
@@ -77,10 +89,16 @@ mb_remap_map_free (MbRemapMap * m)
   memset (m, 0, sizeof (*m));
 }
 
+#ifdef HAVE_SSSE3_DISPATCH
+static int have_ssse3 (void);
+#endif
+
 const char *
 mb_remap_impl (void)
 {
-#if defined(HAVE_SSE2)
+#if defined(HAVE_SSSE3_DISPATCH)
+  return have_ssse3 ()? "sse2+ssse3" : "sse2";
+#elif defined(HAVE_SSE2)
   return "sse2";
 #elif defined(HAVE_NEON)
   return "neon";
@@ -354,34 +372,143 @@ gather_w (const uint16_t * ix, __m128i * w1)
   return _mm_unpacklo_epi64 (a, b);
 }
 
+/* Pixels i..i+7 of a 1-byte run: gathered tap by tap. */
+static inline void
+lin8_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int i)
+{
+  const __m128i z = _mm_setzero_si128 (), rnd = _mm_set1_epi32 (512);
+  __m128i t0 = z, t1 = z, lo0, hi0, lo1, hi1, rl, rh, w0l, w1l, w0h, w1h;
+  uint16_t v;
+#define SSE_INS(t, x, k) _mm_insert_epi16 (t, x, k)
+  GATHER_PAIRS8 (SSE_INS);
+#undef SSE_INS
+  lo0 = _mm_unpacklo_epi8 (t0, z);
+  hi0 = _mm_unpackhi_epi8 (t0, z);
+  lo1 = _mm_unpacklo_epi8 (t1, z);
+  hi1 = _mm_unpackhi_epi8 (t1, z);
+  w0l = gather_w (ix + i, &w1l);
+  w0h = gather_w (ix + i + 4, &w1h);
+  rl = _mm_add_epi32 (_mm_madd_epi16 (lo0, w0l), _mm_madd_epi16 (lo1, w1l));
+  rh = _mm_add_epi32 (_mm_madd_epi16 (hi0, w0h), _mm_madd_epi16 (hi1, w1h));
+  rl = _mm_srli_epi32 (_mm_add_epi32 (rl, rnd), 10);
+  rh = _mm_srli_epi32 (_mm_add_epi32 (rh, rnd), 10);
+  rl = _mm_packs_epi32 (rl, rh);
+  _mm_storel_epi64 ((__m128i *) (d + i), _mm_packus_epi16 (rl, rl));
+}
+
 static void
 lin_run_sse2_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
     const uint16_t * ix, uint8_t * d, int n)
 {
-  const __m128i z = _mm_setzero_si128 (), rnd = _mm_set1_epi32 (512);
+  int i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    lin8_sse2_1 (s, ss, xy, ix, d, i);
+  if (i < n)
+    lin_run_c (s, ss, 1, xy + 2 * i, ix + i, d + i, n - i);
+}
+#endif
+
+#ifdef HAVE_SSSE3_DISPATCH
+/* 1 byte per pixel, SSSE3. A rectification map moves along source rows:
+ * when 8 consecutive pixels read source rows y or y + 1 (a curved or tilted
+ * row crosses at most one row boundary in 8 pixels) and their x lie within
+ * 15 bytes of the first one, one 16-byte load per source row (two, or three
+ * with a blend) and a pshufb gather all their (p00, p01) and (p10, p11)
+ * pairs; the weights come from
+ * the fractions by arithmetic, in the separable form (exact, the same sum):
+ *   h = p0 (32 - fx) + p1 fx (pmaddubsw), out = (h0 (32 - fy) + h1 fy + 512) >> 10.
+ * Other groups take the SSE2 tap-by-tap path. @fast_lim: largest x0 whose
+ * 16-byte loads stay inside the source rows (width - 16), < 0 for none. */
+SSSE3_FUNC static void
+lin_run_ssse3_1 (const uint8_t * s, ptrdiff_t ss, const int16_t * xy,
+    const uint16_t * ix, uint8_t * d, int n, int fast_lim)
+{
+  const __m128i k31 = _mm_set1_epi16 (31), k32 = _mm_set1_epi16 (32);
+  const __m128i k15 = _mm_set1_epi16 (15), m1 = _mm_set1_epi16 (-1);
+  const __m128i rnd = _mm_set1_epi32 (512), one8 = _mm_set1_epi16 (0x100);
   int i = 0;
 
   for (; i + 8 <= n; i += 8) {
-    __m128i t0 = z, t1 = z, lo0, hi0, lo1, hi1, rl, rh, w0l, w1l, w0h, w1h;
-    uint16_t v;
-#define SSE_INS(t, x, k) _mm_insert_epi16 (t, x, k)
-    GATHER_PAIRS8 (SSE_INS);
-#undef SSE_INS
-    lo0 = _mm_unpacklo_epi8 (t0, z);
-    hi0 = _mm_unpackhi_epi8 (t0, z);
-    lo1 = _mm_unpacklo_epi8 (t1, z);
-    hi1 = _mm_unpackhi_epi8 (t1, z);
-    w0l = gather_w (ix + i, &w1l);
-    w0h = gather_w (ix + i + 4, &w1h);
-    rl = _mm_add_epi32 (_mm_madd_epi16 (lo0, w0l), _mm_madd_epi16 (lo1, w1l));
-    rh = _mm_add_epi32 (_mm_madd_epi16 (hi0, w0h), _mm_madd_epi16 (hi1, w1h));
-    rl = _mm_srli_epi32 (_mm_add_epi32 (rl, rnd), 10);
-    rh = _mm_srli_epi32 (_mm_add_epi32 (rh, rnd), 10);
-    rl = _mm_packs_epi32 (rl, rh);
-    _mm_storel_epi64 ((__m128i *) (d + i), _mm_packus_epi16 (rl, rl));
+    int x0 = xy[2 * i], y0 = xy[2 * i + 1], y7 = xy[2 * i + 15];
+    __m128i a, b, xs, ys, dx, ok, idx, r0, r1, t0, t1, f, wx, fy, wy, h0, h1;
+    __m128i lo, hi, sel;
+    const uint8_t *p;
+
+    if (x0 > fast_lim) {
+      lin8_sse2_1 (s, ss, xy, ix, d, i);
+      continue;
+    }
+    a = _mm_loadu_si128 ((const __m128i *) (xy + 2 * i));
+    b = _mm_loadu_si128 ((const __m128i *) (xy + 2 * i + 8));
+    /* x (low halves) and y (high halves) of the 8 int16 pairs */
+    xs = _mm_packs_epi32 (_mm_srai_epi32 (_mm_slli_epi32 (a, 16), 16),
+        _mm_srai_epi32 (_mm_slli_epi32 (b, 16), 16));
+    ys = _mm_packs_epi32 (_mm_srai_epi32 (a, 16), _mm_srai_epi32 (b, 16));
+    if (y7 < y0)
+      y0 = y7;
+    dx = _mm_sub_epi16 (xs, _mm_set1_epi16 ((short) x0));
+    ys = _mm_sub_epi16 (ys, _mm_set1_epi16 ((short) y0));
+    sel = _mm_cmpeq_epi16 (ys, _mm_set1_epi16 (1));
+    ok = _mm_and_si128 (_mm_or_si128 (_mm_cmpeq_epi16 (ys,
+                _mm_setzero_si128 ()), sel),
+        _mm_and_si128 (_mm_cmpgt_epi16 (dx, m1), _mm_cmpgt_epi16 (k15, dx)));
+    if (_mm_movemask_epi8 (ok) != 0xffff) {
+      lin8_sse2_1 (s, ss, xy, ix, d, i);
+      continue;
+    }
+    /* byte pairs (dx, dx + 1) select (p_x, p_x+1) from the row loads */
+    idx = _mm_add_epi16 (_mm_or_si128 (dx, _mm_slli_epi16 (dx, 8)), one8);
+    p = s + (ptrdiff_t) y0 * ss + x0;
+    r0 = _mm_loadu_si128 ((const __m128i *) p);
+    r1 = _mm_loadu_si128 ((const __m128i *) (p + ss));
+    t0 = _mm_shuffle_epi8 (r0, idx);
+    t1 = _mm_shuffle_epi8 (r1, idx);
+    if (_mm_movemask_epi8 (sel)) {
+      /* lanes on rows y0 + 1, y0 + 2 (which exists: those lanes' own
+       * second row) */
+      __m128i t2 = _mm_shuffle_epi8 (_mm_loadu_si128 ((const __m128i *)
+              (p + 2 * ss)), idx);
+      t0 = _mm_or_si128 (_mm_and_si128 (sel, t1), _mm_andnot_si128 (sel, t0));
+      t1 = _mm_or_si128 (_mm_and_si128 (sel, t2), _mm_andnot_si128 (sel, t1));
+    }
+    /* weights: bytes (32 - fx, fx), words (32 - fy, fy) */
+    f = _mm_loadu_si128 ((const __m128i *) (ix + i));
+    wx = _mm_and_si128 (f, k31);
+    wx = _mm_or_si128 (_mm_sub_epi16 (k32, wx), _mm_slli_epi16 (wx, 8));
+    fy = _mm_srli_epi16 (f, 5);
+    wy = _mm_sub_epi16 (k32, fy);
+    h0 = _mm_maddubs_epi16 (t0, wx);
+    h1 = _mm_maddubs_epi16 (t1, wx);
+    lo = _mm_madd_epi16 (_mm_unpacklo_epi16 (h0, h1),
+        _mm_unpacklo_epi16 (wy, fy));
+    hi = _mm_madd_epi16 (_mm_unpackhi_epi16 (h0, h1),
+        _mm_unpackhi_epi16 (wy, fy));
+    lo = _mm_srli_epi32 (_mm_add_epi32 (lo, rnd), 10);
+    hi = _mm_srli_epi32 (_mm_add_epi32 (hi, rnd), 10);
+    lo = _mm_packs_epi32 (lo, hi);
+    _mm_storel_epi64 ((__m128i *) (d + i), _mm_packus_epi16 (lo, lo));
   }
   if (i < n)
     lin_run_c (s, ss, 1, xy + 2 * i, ix + i, d + i, n - i);
+}
+
+static int
+have_ssse3 (void)
+{
+#ifdef __SSSE3__
+  return 1;
+#else
+  static int cached = -1;
+  int v = __atomic_load_n (&cached, __ATOMIC_RELAXED);
+  if (v < 0) {
+    __builtin_cpu_init ();
+    v = __builtin_cpu_supports ("ssse3") ? 1 : 0;
+    __atomic_store_n (&cached, v, __ATOMIC_RELAXED);
+  }
+  return v;
+#endif
 }
 #endif
 
@@ -558,6 +685,9 @@ remap_linear (const MbPlane * src, MbPlane * dst, int cn,
   int margin = 1;
   unsigned lim_x, lim_y;
   int y, W = map->width;
+#ifdef HAVE_SSSE3_DISPATCH
+  int fast1 = 0;
+#endif
 
 #ifdef HAVE_SSE2
   if (use_simd) {
@@ -582,6 +712,9 @@ remap_linear (const MbPlane * src, MbPlane * dst, int cn,
 #endif
   lim_x = src->width > margin ? (unsigned) (src->width - margin) : 0;
   lim_y = src->height > 1 ? (unsigned) (src->height - 1) : 0;
+#ifdef HAVE_SSSE3_DISPATCH
+  fast1 = use_simd && cn == 1 && have_ssse3 ();
+#endif
 
   for (y = row0; y < row1; y++) {
     const int16_t *xy = map->xy + (size_t) 2 * y * W;
@@ -591,6 +724,12 @@ remap_linear (const MbPlane * src, MbPlane * dst, int cn,
 
     while (x < W) {
       int x1 = inside_end (xy, x, W, lim_x, lim_y);
+#ifdef HAVE_SSSE3_DISPATCH
+      if (x1 > x && fast1)
+        lin_run_ssse3_1 (src->data, src->stride, xy + 2 * x, ix + x, d + x,
+            x1 - x, src->width - 16);
+      else
+#endif
       if (x1 > x)
         run (src->data, src->stride, xy + 2 * x, ix + x, d + x * cn, x1 - x);
       x = x1;

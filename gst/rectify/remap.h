@@ -56,7 +56,7 @@ void mb_remap_c (const MbPlane * src, MbPlane * dst, int cn,
     const MbRemapMap * map, MbInterp interp, const uint8_t * border,
     int row0, int row1);
 
-/* Name of the kernel mb_remap uses ("sse2", "neon" or "c"). */
+/* Name of the kernel mb_remap uses ("sse2+ssse3", "sse2", "neon" or "c"). */
 const char *mb_remap_impl (void);
 
 #ifdef __cplusplus

@@ -44,10 +44,17 @@ main (void)
 {
   int cn, round, bad = 0, checked = 0;
 
-  for (round = 0; round < 20; round++) {
+  /* rounds 20..39: maps shaped like a rectification (x moving along source
+   * rows with a small scale and tilt), which the row-gather fast paths of
+   * the 1-byte kernel take, mixed with groups they must leave to the
+   * tap-by-tap path (wider steps, more than one row change, borders) */
+  for (round = 0; round < 40; round++) {
     for (cn = 1; cn <= 4; cn++) {
-      int sw = rnd (1, 90), sh = rnd (1, 60), dw = rnd (1, 80), dh = rnd (1,
-          50);
+      int coherent = round >= 20;
+      int sw = coherent ? rnd (1, 300) : rnd (1, 90), sh = rnd (1, 60);
+      int dw = coherent ? rnd (1, 300) : rnd (1, 80), dh = rnd (1, 50);
+      int scale = rnd (900, 1900), tilt = rnd (-40, 40), ox = rnd (-8, 8),
+          oy = rnd (-3, 3);
       int stride = sw * cn + rnd (0, 9), dstride = dw * cn + rnd (0, 9);
       uint8_t *src = malloc ((size_t) stride * sh);
       uint8_t *d1 = calloc ((size_t) dstride * dh, 1);
@@ -64,9 +71,16 @@ main (void)
         return 2;
       for (i = 0; i < dw * dh; i++) {
         int r = rnd (0, 10);
-        m.xy[2 * i] = (int16_t) (r < 8 ? rnd (0, sw) : rnd (-3, sw + 3));
-        m.xy[2 * i + 1] = (int16_t) (r < 8 ? rnd (0, sh) : r == 8 ?
-            rnd (-3, sh + 3) : -30000);
+        if (coherent) {
+          int px = i % dw, py = i / dw;
+          m.xy[2 * i] = (int16_t) (ox + px * scale / 1000 + (r == 9 ?
+                  rnd (-20, 20) : 0));
+          m.xy[2 * i + 1] = (int16_t) (oy + py + px * tilt / 1000);
+        } else {
+          m.xy[2 * i] = (int16_t) (r < 8 ? rnd (0, sw) : rnd (-3, sw + 3));
+          m.xy[2 * i + 1] = (int16_t) (r < 8 ? rnd (0, sh) : r == 8 ?
+              rnd (-3, sh + 3) : -30000);
+        }
         m.idx[i] = (uint16_t) rnd (0, 1024);
       }
       mb_remap (&ps, &p1, cn, &m, MB_INTERP_BILINEAR, border, 0, dh / 2);
