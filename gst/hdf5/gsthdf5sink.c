@@ -24,9 +24,12 @@
  * - video/x-raw GRAY8, GRAY16_LE, RGB, BGR, RGBA, BGRA, RGBx, BGRx: `data`
  *   is uint8 (uint16 for GRAY16_LE) [N, H, W] or [N, H, W, C], one frame per
  *   chunk, strides removed, optional deflate + shuffle (`compression`). With
- *   `jpeg-quality` > 0 (8-bit formats), each frame is encoded with
- *   TurboJPEG (4:2:0, true RGB order, `color_order` = "RGB") by worker
- *   threads and stored in the variable-length layout.
+ *   `jpeg-quality` > 0 (8-bit formats, plus I420 and NV12), each frame is
+ *   encoded with TurboJPEG (4:2:0, true RGB order, `color_order` = "RGB")
+ *   by worker threads and stored in the variable-length layout. I420 and
+ *   NV12 are encoded straight from their planes (no RGB conversion;
+ *   video-range input is expanded to JPEG's full range, the input's
+ *   colorimetry is kept in `source_colorimetry`).
  * - application/x-ros1-message: a compound dataset built from the message
  *   definition, `f['/joint_states/data']['position'][i]` works in h5py.
  *
@@ -66,6 +69,9 @@
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=300 ! video/x-raw,format=RGB,width=640,height=480 ! hdf5sink location=rec.h5 jpeg-quality=85
+ * ]|
+ * |[
+ * gst-launch-1.0 -e videotestsrc num-buffers=300 pattern=pinwheel ! video/x-raw,format=I420,width=2560,height=720 ! stereorectify calibration=pipelines/calib/stereo-1280x720.yml ! hdf5sink location=stereo.h5 jpeg-quality=85
  * ]|
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=100 ! video/x-raw,format=GRAY8,width=320,height=240 ! hdf5sink location=raw.h5 mode=overwrite compression=1 sink_0::path=/cam0
