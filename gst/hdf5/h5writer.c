@@ -833,6 +833,21 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
     if (s->kind == MB_H5S_PACKED) {
       set_extent_rows (s->offset_ds, rows);
       set_extent_rows (s->size_ds, rows);
+      if (rows > 0) {
+        /* new bytes go after the last row even if data's extent was
+         * flushed shorter than the index (not seen, but cheap to rule out) */
+        int64_t o = 0, l = 0;
+        hsize_t at = rows - 1, one = 1;
+        hid_t fs = H5Dget_space (s->offset_ds), ms = H5Screate_simple (1,
+            &one, NULL);
+        H5Sselect_hyperslab (fs, H5S_SELECT_SET, &at, NULL, &one, NULL);
+        H5Dread (s->offset_ds, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, &o);
+        H5Dread (s->size_ds, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, &l);
+        H5Sclose (ms);
+        H5Sclose (fs);
+        if (o >= 0 && l >= 0 && (uint64_t) (o + l) > s->byte_pos)
+          s->byte_pos = (uint64_t) (o + l);
+      }
     } else {
       set_extent_rows (s->data, rows);
     }
