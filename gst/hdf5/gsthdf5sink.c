@@ -33,6 +33,15 @@
  * - application/x-ros1-message: a compound dataset built from the message
  *   definition, `f['/joint_states/data']['position'][i]` works in h5py.
  *
+ * ## Packed blobs (pad property `blob-layout=packed`)
+ * Streams stored as blobs (the vlen cases above) go instead into one 1-D
+ * uint8 `data` holding every buffer back to back, indexed by int64 `offset`
+ * and `size` [N] (group attribute `layout` = "packed"): row i is
+ * `data[offset[i]:offset[i] + size[i]]`. Each blob is written once, from the
+ * buffer's memory to its place in the file (about plain fwrite speed); the
+ * index rows are appended after their bytes, so every flushed row is
+ * readable after a crash. hdf5src plays both layouts.
+ *
  * ## ALOHA layout (`layout=aloha`)
  * Pad property `aloha-role` maps streams: cameras to
  * `/observations/images/<aloha-name>` as zero-padded JPEG rows
@@ -75,6 +84,9 @@
  * ]|
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=100 ! video/x-raw,format=GRAY8,width=320,height=240 ! hdf5sink location=raw.h5 mode=overwrite compression=1 sink_0::path=/cam0
+ * ]|
+ * |[
+ * gst-launch-1.0 -e videotestsrc num-buffers=300 ! jpegenc ! hdf5sink location=packed.h5 sink_0::blob-layout=packed
  * ]|
  * |[
  * gst-launch-1.0 -e hdf5sink name=s location=episode_0.hdf5 layout=aloha \
