@@ -45,7 +45,10 @@
  * with no tick pending, drops the window's oldest buffer (counted in the
  * pad's `overflow`). See docs/timealign.md. In a live pipeline a tick
  * is decided at the latest `latency` after its running time (plus upstream
- * latency). Like a demuxer's outputs, branches that end in sinks which
+ * latency). Decided ticks are pushed in order by the element's own output
+ * thread (a GstTask, queue of at most 16 ticks; inputs wait while it is
+ * full), so an input's streaming thread never blocks in another input's
+ * branch. Like a demuxer's outputs, branches that end in sinks which
  * preroll need a `queue` each.
  *
  * Right before it sends EOS on every output, the element posts an element message
@@ -184,8 +187,13 @@ struct _GstTimeAlign
   GRecMutex task_lock;
   gboolean task_running;        /* between READY->PAUSED and PAUSED->READY */
   GQueue out_queue;             /* OutTick *, oldest first */
+  gsize queued_bytes;           /* payload of the buffers in out_queue */
+  GQueue pushed;                /* OutTick * pushed, results not counted yet
+                                 * (output task only) */
   GCond item_cond;              /* the task waits for a tick */
-  gboolean task_waiting;
+  gboolean task_waiting;         /* idle: wake it for any tick */
+  gboolean task_gathering;      /* has ticks, waits a little for more */
+  gboolean kick_task;           /* wake it (after unlocking when possible) */
   GCond space_cond;             /* deciders wait for room in the queue */
   guint n_space_waiting;
   GCond pushed_cond;            /* serialized queries wait for earlier ticks */
@@ -220,8 +228,16 @@ struct _GstTimeAlign
 
 /* Most ticks waiting for the output task. Each holds one buffer or event
  * per output (references to buffers the windows hold anyway, or shallow
- * copies), so this bounds the element's memory beyond the windows. */
-#define MAX_QUEUED_TICKS 16
+ * copies), so this and a byte limit bound the element's memory beyond the
+ * windows (the task holds at most as much again while it pushes them). */
+#define MAX_QUEUED_TICKS 32
+#define MAX_QUEUED_BYTES (16 << 20)
+/* A thread handoff per tick costs more than the tick itself (~20 us of CPU
+ * on a loaded 2-vCPU VM), so the task, woken for a first tick, waits up to
+ * GATHER_US for BATCH_TICKS of them before it pushes what it has, unless
+ * something waits for it (a full queue, a serialized query, EOS). */
+#define BATCH_TICKS 16
+#define GATHER_US 1000
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
@@ -388,6 +404,7 @@ typedef struct
 {
   GArray *items;                /* OutItem, one per output (or a dropped tick) */
   guint64 seq;
+  gsize bytes;                  /* payload of its buffers */
   gboolean eos;                 /* items are EOS events: post the stats first */
   gboolean warn_ref;            /* ... and warn that no input is the reference */
 } OutTick;
@@ -659,7 +676,24 @@ wake_waiters (GstTimeAlign * self)
     g_cond_broadcast (&self->space_cond);
   if (self->n_pushed_waiting)
     g_cond_broadcast (&self->pushed_cond);
-  if (self->task_waiting)
+  /* not a gathering task unless asked to: it has a deadline, and the
+   * chains call this */
+  if (self->kick_task || self->task_waiting || (self->task_gathering &&
+          !self->task_running))
+    g_cond_signal (&self->item_cond);
+  self->kick_task = FALSE;
+}
+
+/* with self->lock: unlocks, then wakes the task if a tick asked for it (a
+ * woken task would wait for the lock otherwise) */
+static void
+unlock_and_kick (GstTimeAlign * self)
+{
+  gboolean kick = self->kick_task;
+
+  self->kick_task = FALSE;
+  g_mutex_unlock (&self->lock);
+  if (kick)
     g_cond_signal (&self->item_cond);
 }
 
@@ -686,17 +720,28 @@ decider_stopped (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp)
   return self->timer_stop || !self->playing;
 }
 
+/* with self->lock */
+static gboolean
+queue_has_room (GstTimeAlign * self)
+{
+  return self->out_queue.length < MAX_QUEUED_TICKS &&
+      self->queued_bytes < MAX_QUEUED_BYTES;
+}
+
 /* with self->lock: TRUE when the output queue has room for one more tick;
  * FALSE when it is full and @who cannot wait or stopped meanwhile (a full
  * queue then leaves need_process set: the task decides what is left). */
 static gboolean
 wait_queue_room (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp)
 {
-  while (self->out_queue.length >= MAX_QUEUED_TICKS) {
+  while (!queue_has_room (self)) {
     if (who == DECIDER_NO_WAIT || decider_stopped (self, who, tp)) {
       self->need_process = TRUE;
       return FALSE;
     }
+    if (self->task_gathering || self->kick_task)
+      g_cond_signal (&self->item_cond);
+    self->kick_task = FALSE;
     self->n_space_waiting++;
     g_cond_wait (&self->space_cond, &self->lock);
     self->n_space_waiting--;
@@ -708,10 +753,20 @@ wait_queue_room (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp)
 static void
 queue_tick (GstTimeAlign * self, OutTick * t)
 {
+  guint i;
+
+  for (i = 0; i < t->items->len; i++) {
+    OutItem *o = &g_array_index (t->items, OutItem, i);
+    if (o->buffer)
+      t->bytes += gst_buffer_get_size (o->buffer);
+  }
+  self->queued_bytes += t->bytes;
   t->seq = ++self->seq_queued;
   g_queue_push_tail (&self->out_queue, t);
-  if (self->task_waiting)
-    g_cond_signal (&self->item_cond);
+  if (self->task_waiting || (self->task_gathering && (t->eos ||
+              self->out_queue.length >= BATCH_TICKS ||
+              self->queued_bytes >= MAX_QUEUED_BYTES / 2)))
+    self->kick_task = TRUE;
 }
 
 /* with self->lock: the EOS tick, once the core is done */
@@ -845,14 +900,51 @@ push_tick (GstTimeAlign * self, OutTick * t)
   }
 }
 
+/* with self->lock: someone waits for the task (do not gather) */
+static gboolean
+task_urgent (GstTimeAlign * self)
+{
+  OutTick *last = g_queue_peek_tail (&self->out_queue);
+
+  return self->n_space_waiting || self->n_pushed_waiting ||
+      (last && last->eos) || self->out_queue.length >= BATCH_TICKS ||
+      self->queued_bytes >= MAX_QUEUED_BYTES / 2;
+}
+
+/* with self->lock: counts the flows of the ticks the task pushed last */
+static void
+account_pushed (GstTimeAlign * self)
+{
+  OutTick *t;
+  guint i;
+
+  if (g_queue_is_empty (&self->pushed))
+    return;
+  while ((t = g_queue_pop_head (&self->pushed))) {
+    for (i = 0; i < t->items->len; i++) {
+      OutItem *o = &g_array_index (t->items, OutItem, i);
+      /* a flushing output is that pair's business, not the other inputs' */
+      if (o->srcpad && !o->event && o->flow != GST_FLOW_FLUSHING)
+        self->srcresult = gst_flow_combiner_update_pad_flow (self->flow,
+            o->srcpad, o->flow);
+    }
+    self->seq_pushed = t->seq;
+    out_tick_free (t);
+  }
+  if (self->n_pushed_waiting)
+    g_cond_broadcast (&self->pushed_cond);
+}
+
 static void
 gst_time_align_loop (gpointer data)
 {
   GstTimeAlign *self = data;
+  gint64 gather_end = 0;
   OutTick *t;
-  guint i;
 
   g_mutex_lock (&self->lock);
+  /* one lock per batch: the last batch's results are counted here */
+  account_pushed (self);
   for (;;) {
     if (!self->task_running) {
       /* stopping: gst_task_stop() was called before task_running was
@@ -863,31 +955,34 @@ gst_time_align_loop (gpointer data)
     if (self->need_process)
       /* a released pad or a decider that could not wait left ticks */
       decide (self, DECIDER_NO_WAIT, NULL, GST_CLOCK_TIME_NONE);
-    if ((t = g_queue_pop_head (&self->out_queue)))
-      break;
-    self->task_waiting = TRUE;
-    g_cond_wait (&self->item_cond, &self->lock);
-    self->task_waiting = FALSE;
+    if (g_queue_is_empty (&self->out_queue)) {
+      self->task_waiting = TRUE;
+      g_cond_wait (&self->item_cond, &self->lock);
+      self->task_waiting = FALSE;
+      continue;
+    }
+    if (gather_end == 0 && !task_urgent (self)) {
+      /* a first tick: let a few more come before waking up downstream */
+      gather_end = g_get_monotonic_time () + GATHER_US;
+      self->task_gathering = TRUE;
+      while (!task_urgent (self) && self->task_running &&
+          g_cond_wait_until (&self->item_cond, &self->lock, gather_end));
+      self->task_gathering = FALSE;
+      continue;
+    }
+    break;
   }
+  self->kick_task = FALSE;
+  /* everything queued: the deciders may fill the queue again meanwhile */
+  while ((t = g_queue_pop_head (&self->out_queue)))
+    g_queue_push_tail (&self->pushed, t);
+  self->queued_bytes = 0;
   if (self->n_space_waiting)
     g_cond_broadcast (&self->space_cond);
   g_mutex_unlock (&self->lock);
 
-  push_tick (self, t);
-
-  g_mutex_lock (&self->lock);
-  for (i = 0; i < t->items->len; i++) {
-    OutItem *o = &g_array_index (t->items, OutItem, i);
-    /* a flushing output is that pair's business, not the other inputs' */
-    if (o->srcpad && !o->event && o->flow != GST_FLOW_FLUSHING)
-      self->srcresult = gst_flow_combiner_update_pad_flow (self->flow,
-          o->srcpad, o->flow);
-  }
-  self->seq_pushed = t->seq;
-  if (self->n_pushed_waiting)
-    g_cond_broadcast (&self->pushed_cond);
-  g_mutex_unlock (&self->lock);
-  out_tick_free (t);
+  for (GList * l = self->pushed.head; l; l = l->next)
+    push_tick (self, l->data);
 }
 
 /* with self->lock: drops the queued ticks (stopping) */
@@ -898,6 +993,9 @@ clear_out_queue (GstTimeAlign * self)
 
   while ((t = g_queue_pop_head (&self->out_queue)))
     out_tick_free (t);
+  while ((t = g_queue_pop_head (&self->pushed)))
+    out_tick_free (t);
+  self->queued_bytes = 0;
   self->seq_pushed = self->seq_queued;
   self->need_process = FALSE;
   wake_waiters (self);
@@ -1035,7 +1133,7 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       gst_buffer_unref (buf);
       break;
     }
-    if (self->out_queue.length >= MAX_QUEUED_TICKS) {
+    if (!queue_has_room (self)) {
       /* the window may have room once we waited: try again */
       if (!wait_queue_room (self, DECIDER_INPUT, tp)) {
         gst_buffer_unref (buf);
@@ -1056,10 +1154,14 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       mb_align_drop_oldest (self->core, tp->id);
     }
   }
-  wake_waiters (self);
+  if (self->n_waiting)
+    g_cond_broadcast (&self->window_cond);
   if (!decide (self, DECIDER_INPUT, tp, GST_CLOCK_TIME_NONE))
     goto flushing;
-  wake_waiters (self);
+  if (self->n_waiting)
+    g_cond_broadcast (&self->window_cond);
+  if (self->live)
+    g_cond_signal (&self->timer_cond);
 
   /* Downstream's answer comes from the output task (last tick pushed): an
    * error or every output not linked goes upstream; EOS on an output does
@@ -1067,10 +1169,11 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   ret = self->srcresult;
   if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING)
     ret = GST_FLOW_OK;
-  g_mutex_unlock (&self->lock);
+  unlock_and_kick (self);
   return ret;
 
 flushing:
+  wake_waiters (self);
   g_mutex_unlock (&self->lock);
   return GST_FLOW_FLUSHING;
 }
@@ -1208,7 +1311,8 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       /* FALSE when flushing: the EOS is dropped with the rest of the
        * stream */
       ok = decide (self, DECIDER_INPUT, tp, GST_CLOCK_TIME_NONE);
-      g_mutex_unlock (&self->lock);
+      wake_waiters (self);
+      unlock_and_kick (self);
       gst_event_unref (event);
       return ok;
     }
@@ -1237,6 +1341,8 @@ gst_time_align_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
     g_mutex_lock (&self->lock);
     seq = self->seq_queued;
+    if (self->seq_pushed < seq && self->task_gathering)
+      g_cond_signal (&self->item_cond);
     while (self->seq_pushed < seq && !tp->flushing && self->task_running) {
       self->n_pushed_waiting++;
       g_cond_wait (&self->pushed_cond, &self->lock);
@@ -1340,9 +1446,10 @@ gst_time_align_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
     }
     g_mutex_unlock (&self->lock);
 
-    /* Flush every output first: a thread pushing a tick may be blocked
-     * downstream on another input's branch, holding the push token, and
-     * its upstream could not finish the seek. */
+    /* Flush every output first, so that the output task returns from a
+     * push blocked downstream (a full queue in PAUSED) and ticks decided
+     * before the seek are dropped, whatever order the inputs' own flushes
+     * come back in. */
     for (i = 0; flush && i < srcs->len; i++) {
       GstEvent *fs = gst_event_new_flush_start ();
       GstTimeAlignPad *tp = g_ptr_array_index (sinks, i);
@@ -1959,6 +2066,7 @@ gst_time_align_init (GstTimeAlign * self)
   self->task = gst_task_new (gst_time_align_loop, self, NULL);
   gst_task_set_lock (self->task, &self->task_lock);
   g_queue_init (&self->out_queue);
+  g_queue_init (&self->pushed);
   self->srcresult = GST_FLOW_OK;
   g_cond_init (&self->timer_cond);
   g_cond_init (&self->window_cond);
