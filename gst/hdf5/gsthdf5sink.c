@@ -352,6 +352,9 @@ struct _GstHdf5Sink
   guint64 max_queue_bytes;
   guint max_queue_buffers;
   gboolean batch_ready;
+  /* a push found the queue full: the writer goes without waiting for a
+   * full batch or batch-timeout (large frames: fewer than batch-size fit) */
+  gboolean space_wanted;
   gboolean flushing;            /* going down from PAUSED */
   gboolean stop;                /* writer: drain and close */
   gboolean workers_stop;
@@ -838,6 +841,8 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
     if (!queue_full (self, it->bytes))
       break;
+    self->space_wanted = TRUE;
+    g_cond_signal (&self->cond_writer);
     if (leaky) {
       spad->dropped++;
       self->dropped++;
@@ -846,7 +851,6 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       dropped = TRUE;
       break;
     }
-    g_cond_signal (&self->cond_writer);
     g_cond_wait (&self->cond_space, &self->qlock);
   }
   if (ret != GST_FLOW_OK || dropped) {
@@ -1905,7 +1909,7 @@ gst_hdf5_sink_writer_thread (gpointer data)
     GST_OBJECT_UNLOCK (self);
 
     go = head && (self->stop || self->batch_ready || self->finalize_queued
-        || queue_full (self, 0) ||
+        || queue_full (self, 0) || self->space_wanted ||
         now >= head->queued_at + (gint64) (batch_timeout / 1000));
     if (go) {
       GPtrArray *popped = g_ptr_array_new ();
@@ -1929,6 +1933,7 @@ gst_hdf5_sink_writer_thread (gpointer data)
         continue;
       }
       self->batch_ready = any_batch_ready_locked (self, batch_size);
+      self->space_wanted = FALSE;
       g_mutex_unlock (&self->qlock);
 
       writer_process (self, popped);
@@ -2160,6 +2165,7 @@ start_threads (GstHdf5Sink * self)
   self->finished = FALSE;
   self->open_done = FALSE;
   self->batch_ready = FALSE;
+  self->space_wanted = FALSE;
   self->dropped = 0;
   g_clear_pointer (&self->open_error, g_free);
   g_mutex_unlock (&self->qlock);

@@ -10,11 +10,14 @@ OpenCV's own conversion of the same planes: cv2.cvtColor YUV2RGB_I420 /
 YUV2RGB_NV12 (BT.601 video range) for limited-range caps, and the JFIF
 full-range YCrCb → RGB conversion for colorimetry with range 0-255. Odd sizes
 (161x121: chroma planes rounded up) are compared on the even frame OpenCV
-converts. GRAY8 and RGB input keep their behaviour.
+converts. GRAY8 and RGB input keep their behaviour. Large frames that fill
+the queue before a batch is complete are written without waiting for
+batch-timeout.
 """
 import os
 import sys
 import tempfile
+import time
 import unittest
 
 import cv2
@@ -247,6 +250,24 @@ class YuvJpeg(unittest.TestCase):
                 img = cv2.imdecode(g['data'][i], cv2.IMREAD_UNCHANGED)
                 self.assertEqual(img.shape, (h, w))
                 self.assertGreater(psnr(img, grays[i]), 32)
+
+    def test_full_queue_does_not_wait_for_batch_timeout(self):
+        """Frames so large that fewer than batch-size fit in max-queue-bytes
+        (RGBx 1280x720 = 3.7 MB, 16 MiB queue: 4 frames, batch of 10): the
+        writer must take them when a push finds the queue full, not after
+        batch-timeout (10 s here: 24 frames would take a minute)."""
+        w, h, n = 1280, 720, 24
+        frame = np.zeros((h, w, 4), np.uint8)
+        frame[:, :, 0] = 200
+        out = self.path('fullqueue.h5')
+        t0 = time.monotonic()
+        self.assertIsNone(record(out, 'video/x-raw,format=RGBx,width=%d,height=%d,framerate=30/1'
+                                 % (w, h), [frame.tobytes()] * n, quality=85,
+                                 extra='max-queue-bytes=16777216 batch-timeout=10000000000'))
+        elapsed = time.monotonic() - t0
+        with h5py.File(out, 'r') as f:
+            self.assertEqual(len(f['/stream_0/data']), n)
+        self.assertLess(elapsed, 20, 'the writer waited for batch-timeout')
 
     def test_i420_needs_jpeg(self):
         """I420 cannot be stored as raw frames: a clear error naming the
