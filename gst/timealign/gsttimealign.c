@@ -46,8 +46,9 @@
  * pad's `overflow`). See docs/timealign.md. In a live pipeline a tick
  * is decided at the latest `latency` after its running time (plus upstream
  * latency). Decided ticks are pushed in order by the element's own output
- * thread (a GstTask, queue of at most 16 ticks; inputs wait while it is
- * full), so an input's streaming thread never blocks in another input's
+ * thread (a GstTask; queue of at most 32 ticks and 16 MiB, inputs wait
+ * while it is full; batches, so a tick may leave up to 1 ms after it was
+ * decided), so an input's streaming thread never blocks in another input's
  * branch. Like a demuxer's outputs, branches that end in sinks which
  * preroll need a `queue` each.
  *
