@@ -116,11 +116,14 @@ def threads_line(name, frames, run):
                                         for n, s in th if s * 1000.0 / frames >= 0.05))
 
 
+PATTERN = ['--pattern', 'pinwheel']
+
+
 def script_pipeline(build, frames, out, args):
     """The gst-launch-1.0 argv pipelines/record-stereo.sh runs (not live)."""
     env = dict(os.environ, MB_BUILD=build)
     line = subprocess.run(['sh', SCRIPT, '--dry-run', '--no-live', '--frames', str(frames),
-                           '--print'] + args + [out], env=env, check=True,
+                           '--print'] + PATTERN + args + [out], env=env, check=True,
                           capture_output=True, text=True).stdout.strip()
     argv = shlex.split(line)
     assert argv[:2] == ['gst-launch-1.0', '-e'], line
@@ -185,7 +188,10 @@ def main():
                     help='frames for the headline I420 row (54000 = 30 min of content)')
     ap.add_argument('--peer-frames', type=int, default=600, help='frames for the other rows')
     ap.add_argument('--only', default='source,i420,nv12,rgbx,jpegenc,python')
+    ap.add_argument('--pattern', default='pinwheel',
+                    help='videotestsrc pattern (record-stereo.sh --pattern; ball costs ~15 ms/frame to draw)')
     a = ap.parse_args()
+    PATTERN[1] = a.pattern
     build = os.path.abspath(a.build)
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, 'gst'))
     only = a.only.split(',')
@@ -197,7 +203,7 @@ def main():
             src = argv[2:argv.index('membudget') - 1]
             cmd = ['gst-launch-1.0', '-q'] + src + ['!', 'fakesink', 'sync=false']
             run = run_sampled(cmd, env)
-            rows.append(summarize('(ceiling) videotestsrc I420 pattern=pinwheel → fakesink',
+            rows.append(summarize('(ceiling) videotestsrc I420 pattern=%s → fakesink' % a.pattern,
                                   a.peer_frames, run))
         for key, label, args, headline in ROWS:
             if key not in only:
