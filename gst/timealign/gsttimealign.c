@@ -197,7 +197,7 @@ struct _GstTimeAlign
   gboolean kick_task;           /* wake it (after unlocking when possible) */
   GCond space_cond;             /* deciders wait for room in the queue */
   guint n_space_waiting;
-  GCond pushed_cond;            /* serialized queries wait for earlier ticks */
+  GCond pushed_cond;            /* drain queries wait for earlier ticks */
   guint n_pushed_waiting;
   guint64 seq_queued, seq_pushed;       /* ticks queued / done by the task */
   gboolean need_process;        /* ticks may be decidable, the queue was full */
@@ -236,7 +236,7 @@ struct _GstTimeAlign
 /* A thread handoff per tick costs more than the tick itself (~20 us of CPU
  * on a loaded 2-vCPU VM), so the task, woken for a first tick, waits up to
  * GATHER_US for BATCH_TICKS of them before it pushes what it has, unless
- * something waits for it (a full queue, a serialized query, EOS). */
+ * something waits for it (a full queue, a drain query, EOS). */
 #define BATCH_TICKS 16
 #define GATHER_US 1000
 
@@ -1327,16 +1327,17 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
-/* Serialized queries (allocation, drain) stay behind the data decided
- * before them: wait until the output task pushed every tick queued so far,
- * then forward them as usual. */
+/* A drain query stays behind the data decided before it: wait until the
+ * output task pushed every tick queued so far, then forward it as usual.
+ * Other queries (allocation included) go downstream at once, as before
+ * the output task existed. */
 static gboolean
 gst_time_align_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstTimeAlign *self = GST_TIME_ALIGN (parent);
   GstTimeAlignPad *tp = GST_TIME_ALIGN_PAD (pad);
 
-  if (GST_QUERY_IS_SERIALIZED (query)) {
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DRAIN) {
     gboolean stopped;
     guint64 seq;
 
