@@ -942,6 +942,7 @@ gst_time_align_loop (gpointer data)
   GstTimeAlign *self = data;
   gint64 gather_end = 0;
   OutTick *t;
+  GList *l;
 
   g_mutex_lock (&self->lock);
   /* one lock per batch: the last batch's results are counted here */
@@ -967,7 +968,8 @@ gst_time_align_loop (gpointer data)
       gather_end = g_get_monotonic_time () + GATHER_US;
       self->task_gathering = TRUE;
       while (!task_urgent (self) && self->task_running &&
-          g_cond_wait_until (&self->item_cond, &self->lock, gather_end));
+          g_cond_wait_until (&self->item_cond, &self->lock, gather_end))
+        /* until enough ticks, someone waiting, or gather_end */ ;
       self->task_gathering = FALSE;
       continue;
     }
@@ -982,7 +984,7 @@ gst_time_align_loop (gpointer data)
     g_cond_broadcast (&self->space_cond);
   g_mutex_unlock (&self->lock);
 
-  for (GList * l = self->pushed.head; l; l = l->next)
+  for (l = self->pushed.head; l; l = l->next)
     push_tick (self, l->data);
 }
 

@@ -1101,7 +1101,8 @@ run_within (Job * j, gint ms, const gchar * what)
   j->done = FALSE;
   t = g_thread_new ("job", job_thread, j);
   g_mutex_lock (&j->lock);
-  while (!j->done && g_cond_wait_until (&j->cond, &j->lock, end));
+  while (!j->done && g_cond_wait_until (&j->cond, &j->lock, end))
+    /* until done or @ms passed */ ;
   done = j->done;
   g_mutex_unlock (&j->lock);
   fail_unless (done, "%s did not return within %d ms", what, ms);
