@@ -106,11 +106,6 @@ def pipelines(element, d, env):
         # in PAUSED with another branch's queue full used to hang, see
         # docs/reliability.md). MB_STRESS_TIMEALIGN_PADS=0 leaves them out.
         pads = os.environ.get('MB_STRESS_TIMEALIGN_PADS', '1') != '0'
-        # The leaks setup sets GST_LEAKS_TRACER_STACK_TRACE=0, which the
-        # 1.22 tracer reads as "record a stack trace for every object" (any
-        # value enables them; dladdr() took 75 % of the CPU here, 10x slower).
-        # Leak detection itself does not need them.
-        env.pop('GST_LEAKS_TRACER_STACK_TRACE', None)
         name = 'req' if pads else 'ta'
         return (('timealign name=%s latency=20000000 '
                  'videotestsrc ! video/x-raw,width=32,height=24,framerate=30/1 ! %s.sink_0 '
