@@ -1831,6 +1831,7 @@ mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
   const unsigned char *src[3];
   int st[3];
   int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  int yw = cw * 2, yh = ch * 2;
   int x, y, r;
   unsigned long len;
 
@@ -1846,12 +1847,17 @@ mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
     src[x] = planes[x];
     st[x] = strides[x];
   }
-  if (limited_range || fmt == MB_JPEG_NV12) {
-    size_t ysz = limited_range ? (size_t) width * height : 0;
-    size_t need = ysz + 2 * (size_t) cw * ch;
+  /* TurboJPEG reads the Y plane as (width, height) rounded up to even (the
+   * 4:2:0 MCU): an odd frame's Y goes through the scratch plane with its
+   * last column and row repeated, so nothing past the frame is read. */
+  if (limited_range || fmt == MB_JPEG_NV12 || yw != width || yh != height) {
+    int copy_y = limited_range || yw != width || yh != height;
+    int copy_c = limited_range || fmt == MB_JPEG_NV12;
+    size_t ysz = copy_y ? (size_t) yw * yh : 0;
+    size_t need = ysz + (copy_c ? 2 * (size_t) cw * ch : 0);
     uint8_t *py, *pu, *pv;
 
-    if (e->yuv == NULL || e->yuv_size != need) {
+    if (e->yuv == NULL || e->yuv_size < need) {
       free (e->yuv);
       e->yuv = malloc (need);
       e->yuv_size = e->yuv ? need : 0;
@@ -1864,26 +1870,36 @@ mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
     py = e->yuv;
     pu = py + ysz;
     pv = pu + (size_t) cw * ch;
-    if (limited_range) {
-      for (y = 0; y < height; y++)
-        expand_y_row (planes[0] + (size_t) y * strides[0],
-            py + (size_t) y * width, width);
-      src[0] = py;
-      st[0] = width;
-    }
-    for (y = 0; y < ch; y++) {
-      uint8_t *du = pu + (size_t) y * cw, *dv = pv + (size_t) y * cw;
-      if (fmt == MB_JPEG_NV12) {
-        split_uv_row (planes[1] + (size_t) y * strides[1], du, dv, cw,
-            limited_range);
-      } else {
-        expand_c_row (planes[1] + (size_t) y * strides[1], du, cw);
-        expand_c_row (planes[2] + (size_t) y * strides[2], dv, cw);
+    if (copy_y) {
+      for (y = 0; y < yh; y++) {
+        const uint8_t *s = planes[0] + (size_t) (y < height ? y : height - 1)
+            * strides[0];
+        uint8_t *d = py + (size_t) y * yw;
+        if (limited_range)
+          expand_y_row (s, d, width);
+        else
+          memcpy (d, s, width);
+        if (yw != width)
+          d[width] = d[width - 1];
       }
+      src[0] = py;
+      st[0] = yw;
     }
-    src[1] = pu;
-    src[2] = pv;
-    st[1] = st[2] = cw;
+    if (copy_c) {
+      for (y = 0; y < ch; y++) {
+        uint8_t *du = pu + (size_t) y * cw, *dv = pv + (size_t) y * cw;
+        if (fmt == MB_JPEG_NV12) {
+          split_uv_row (planes[1] + (size_t) y * strides[1], du, dv, cw,
+              limited_range);
+        } else {
+          expand_c_row (planes[1] + (size_t) y * strides[1], du, cw);
+          expand_c_row (planes[2] + (size_t) y * strides[2], dv, cw);
+        }
+      }
+      src[1] = pu;
+      src[2] = pv;
+      st[1] = st[2] = cw;
+    }
   }
   len = e->buf_size;
   r = tjCompressFromYUVPlanes (e->tj, src, width, st, height, TJSAMP_420,

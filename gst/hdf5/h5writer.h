@@ -151,7 +151,9 @@ int mb_jpeg_encode (MbJpegEncoder * e, const uint8_t * src, int width,
  * (height + 1) / 2. Full-range input (@limited_range 0) is read in place
  * (I420) or only de-interleaved (NV12); limited-range (16-235/240) input is
  * expanded to JPEG's full range while it is copied into the encoder's
- * scratch planes. Same output and errors as mb_jpeg_encode. */
+ * scratch planes; an odd width or height copies Y there too (TurboJPEG
+ * reads it rounded up to even), so nothing outside the frame is read. Same
+ * output and errors as mb_jpeg_encode. */
 int mb_jpeg_encode_yuv (MbJpegEncoder * e, const uint8_t * const planes[3],
     const int strides[3], int width, int height, MbJpegPixel fmt,
     int limited_range, int quality, uint8_t ** out, size_t *out_len,
