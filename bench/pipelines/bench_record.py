@@ -188,6 +188,8 @@ def main():
                     help='frames for the headline I420 row (54000 = 30 min of content)')
     ap.add_argument('--peer-frames', type=int, default=600, help='frames for the other rows')
     ap.add_argument('--only', default='source,i420,nv12,rgbx,jpegenc,python')
+    ap.add_argument('--trace', type=float, default=0,
+                    help='also print each row\'s RSS trace, one sample every TRACE seconds')
     ap.add_argument('--pattern', default='pinwheel',
                     help='videotestsrc pattern (record-stereo.sh --pattern; ball costs ~15 ms/frame to draw)')
     a = ap.parse_args()
@@ -195,7 +197,7 @@ def main():
     build = os.path.abspath(a.build)
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(build, 'gst'))
     only = a.only.split(',')
-    rows, threads = [], []
+    rows, threads, traces = [], [], []
     load0 = open('/proc/loadavg').read().strip()
     with tempfile.TemporaryDirectory(prefix='mb-bench-record-') as d:
         if 'source' in only:
@@ -215,6 +217,7 @@ def main():
             check_rows(out, n)
             rows.append(summarize(label, n, run))
             threads.append(threads_line(key, n, run))
+            traces.append((key, run[1]))
         if 'python' in only:
             out = os.path.join(d, 'py.h5')
             run = run_sampled(python_peer(a.peer_frames, out), env)
@@ -232,6 +235,16 @@ def main():
     print('CPU per frame by thread (last sample before exit):')
     for t in threads:
         print('  ' + t)
+    if a.trace > 0:
+        print()
+        print('RSS traces (s:MB, one sample every %g s):' % a.trace)
+        for key, samples in traces:
+            out, nxt = [], 0.0
+            for t, r in samples:
+                if t >= nxt:
+                    out.append('%.0f:%.1f' % (t, r / 1024.0))
+                    nxt = t + a.trace
+            print('  %s: %s' % (key, ' '.join(out)))
 
 
 if __name__ == '__main__':
