@@ -148,6 +148,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hdf5_sink_debug);
 #define DEFAULT_BLOB_LAYOUT GST_HDF5_SINK_BLOB_LAYOUT_VLEN
 
 #define MAX_POP 1024
+/* A buffer up to this size that shares a memory at least UNPIN_RATIO times
+ * larger is copied when queued (see unpin_small ()) */
+#define UNPIN_MAX_BYTES (64 * 1024)
+#define UNPIN_RATIO 4
 #define LAT_SAMPLES 1024
 
 enum
@@ -780,6 +784,28 @@ fmt_from_caps (GstHdf5Sink * self, GstHdf5SinkPad * pad, GstCaps * caps,
 
 /* ---- streaming thread ---- */
 
+/* A queued buffer waits up to batch-timeout for its batch. When it is a
+ * small view into a much larger memory (rosbagsrc's messages are sub-buffers
+ * of a whole chunk from its bounded pool) it would keep that memory from
+ * going back upstream all that time, and a few sparse streams would stall
+ * the source: give such a buffer its own copy of its bytes instead. */
+static GstBuffer *
+unpin_small (GstBuffer * buf)
+{
+  gsize size = gst_buffer_get_size (buf);
+  GstMemory *mem;
+  GstBuffer *copy;
+
+  if (size > UNPIN_MAX_BYTES || gst_buffer_n_memory (buf) != 1)
+    return buf;
+  mem = gst_buffer_peek_memory (buf, 0);
+  if (mem->maxsize / UNPIN_RATIO < size)
+    return buf;
+  copy = gst_buffer_copy_deep (buf);
+  gst_buffer_unref (buf);
+  return copy;
+}
+
 static GstFlowReturn
 gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
@@ -792,6 +818,7 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstClockTime t;
   Item *it;
 
+  buf = unpin_small (buf);
   it = g_new0 (Item, 1);
   it->type = ITEM_BUFFER;
   it->buf = buf;
