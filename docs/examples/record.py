@@ -41,7 +41,7 @@ def build(args):
     if args.dry_run:
         src = Gst.ElementFactory.make('videotestsrc', 'camera')
         src.set_property('is-live', True)
-        src.set_property('pattern', 'ball')
+        src.set_property('pattern', 'pinwheel')
         if args.seconds:
             src.set_property('num-buffers', int(args.seconds * args.fps))
         chain = [src]
@@ -51,7 +51,7 @@ def build(args):
         chain = [src, Gst.ElementFactory.make('videoconvert', None)]
     caps = Gst.ElementFactory.make('capsfilter', None)
     caps.set_property('caps', Gst.Caps.from_string(
-        'video/x-raw,format=RGBx,width=2560,height=720,framerate=%d/1' % args.fps))
+        'video/x-raw,format=I420,width=2560,height=720,framerate=%d/1' % args.fps))
     mb = Gst.ElementFactory.make('membudget', 'budget')
     rect = Gst.ElementFactory.make('stereorectify', 'rectify')
     sink = Gst.ElementFactory.make('hdf5sink', 'writer')
