@@ -60,9 +60,9 @@
 #   pipelines/record-stereo.sh --dry-run --two-devices a b /tmp/rec2.h5
 #   /usr/bin/python3 -c "import h5py; f = h5py.File('/tmp/rec.h5'); print(f['/stream_0/data'].shape)"
 #
-# Streams are stored as /stream_0 (and /stream_1): hdf5sink's pad property
-# `path` cannot be set from a gst-launch-1.0 line; an application sets it on
-# the requested pad (docs/examples/record.py stores /stereo).
+# Streams are stored as /stream_0 (and /stream_1), the pads' default paths;
+# a launch line can choose them (hdf5sink ... sink_0::path=/stereo), as
+# docs/examples/record.py does from Python.
 #
 # Stopping: Ctrl-C sends EOS (gst-launch-1.0 -e), hdf5sink finalizes the file.
 #
