@@ -667,6 +667,27 @@ queue_full (GstHdf5Sink * self, gsize incoming)
   return FALSE;
 }
 
+/* Raw frames waiting for or in the JPEG workers reach this many per worker
+ * before pushes wait (or drop with leaky): such a small bound is reached in
+ * the first seconds, so the frames alive (and allocated upstream) stop
+ * growing early, whatever max-queue-bytes allows */
+#define RAW_FRAMES_PER_WORKER 2
+
+static gboolean
+raw_frames_full (GstHdf5Sink * self)
+{
+  guint n = 0, max;
+  GList *l;
+
+  max = RAW_FRAMES_PER_WORKER * (self->workers ? self->workers->len : 1);
+  for (l = self->queue.head; l && n < max; l = l->next) {
+    Item *it = l->data;
+    if (it->state == ITEM_NEED_ENCODE || it->state == ITEM_ENCODING)
+      n++;
+  }
+  return n >= max;
+}
+
 /* Removes everything queued (after a write error). Items being encoded are
  * left to their worker. */
 static void
@@ -866,7 +887,8 @@ gst_hdf5_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       ret = GST_FLOW_EOS;
       break;
     }
-    if (!queue_full (self, it->bytes))
+    if (!queue_full (self, it->bytes) && (it->state != ITEM_NEED_ENCODE ||
+            !raw_frames_full (self)))
       break;
     self->space_wanted = TRUE;
     g_cond_signal (&self->cond_writer);
@@ -2090,7 +2112,13 @@ gst_hdf5_sink_encode_thread (gpointer data)
       it->error = g_strdup (err);
     }
     it->state = ITEM_READY;
+    /* the raw frame goes back upstream now; the item counts its JPEG */
+    gst_buffer_replace (&it->buf, NULL);
+    self->q_bytes -= it->bytes;
+    it->bytes = out_len;
+    self->q_bytes += it->bytes;
     g_cond_signal (&self->cond_writer);
+    g_cond_broadcast (&self->cond_space);
   }
   g_mutex_unlock (&self->qlock);
   mb_jpeg_encoder_free (enc);
