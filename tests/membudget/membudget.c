@@ -865,6 +865,10 @@ GST_START_TEST (test_rss_limit_applies_policy)
   gint i;
 
   h = new_harness (&bus);
+  /* the src thread waits for each pull, so buffers queue up behind it
+   * whatever the machine's load (the harness would otherwise take them as
+   * fast as they come and nothing would ever be queued to drop) */
+  gst_harness_set_blocking_push_mode (h);
   g_object_set (h->element, "rss-limit", (guint64) 1,
       "watch-interval", (guint64) 10 * GST_MSECOND, "max-size-buffers", 0,
       "max-size-bytes", (guint64) 0, "max-size-time", (guint64) 0, NULL);
