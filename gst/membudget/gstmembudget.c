@@ -1250,9 +1250,13 @@ out_flushing:
     self->eos = TRUE;
   g_cond_broadcast (&self->item_del);
   g_cond_broadcast (&self->query_handled);
-  g_mutex_unlock (&self->lock);
-  GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
+  /* paused before the lock is released: a STREAM_START or SEGMENT after EOS
+   * that restarts the task (sink side, after it sees srcresult) must come
+   * after this pause, or the pause would undo its restart and leave the
+   * new stream's data queued forever */
   gst_pad_pause_task (pad);
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "paused task: %s", gst_flow_get_name (ret));
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
     GST_ELEMENT_FLOW_ERROR (self, ret);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
