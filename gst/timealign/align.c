@@ -310,11 +310,20 @@ pop_front (MbAlign * a, Input * in, int free_it)
 }
 
 /* Drops the items that no tick at or after @floor_ts can select: all but
- * the last item with ts <= floor_ts (nearest, previous and linear alike). */
+ * the last item with ts <= floor_ts (nearest, previous and linear alike).
+ * In nearest mode that last item goes too once the item after it is at
+ * least as near to @floor_ts (ties go to the later item): for every later
+ * tick it is farther still, so it can never be selected again. Releasing it
+ * as soon as possible lets the element hand the buffer out without a
+ * copy. */
 static void
 prune (Input * in, int64_t floor_ts, MbAlign * a)
 {
   while (in->n >= 2 && W (in, 1).ts <= floor_ts)
+    pop_front (a, in, 1);
+  if (in->mode == MB_ALIGN_MODE_NEAREST && in->n >= 2 &&
+      W (in, 0).ts <= floor_ts &&
+      floor_ts - W (in, 0).ts >= W (in, 1).ts - floor_ts)
     pop_front (a, in, 1);
 }
 

@@ -189,6 +189,7 @@ struct _GstTimeAlign
   gboolean task_running;        /* between READY->PAUSED and PAUSED->READY */
   GQueue out_queue;             /* OutTick *, oldest first */
   gsize queued_bytes;           /* payload of the buffers in out_queue */
+  GQueue spare_ticks;           /* OutTick * cleared, for reuse */
   GQueue pushed;                /* OutTick * pushed, results not counted yet
                                  * (output task only) */
   GCond item_cond;              /* the task waits for a tick */
@@ -201,6 +202,8 @@ struct _GstTimeAlign
   guint n_pushed_waiting;
   guint64 seq_queued, seq_pushed;       /* ticks queued / done by the task */
   gboolean need_process;        /* ticks may be decidable, the queue was full */
+  gboolean task_pushing;        /* the task pushes a batch (until counted) */
+  gboolean direct_pushing;      /* an input's thread pushes a batch itself */
 
   /* properties */
   gchar *reference;
@@ -208,6 +211,11 @@ struct _GstTimeAlign
   GstClockTime tolerance;
   GstClockTime latency;
   guint max_window;
+
+  /* time metas (lock): our caps objects, and another producer's unix-time
+   * caps object once recognised (a reference is kept, so that the pointer
+   * cannot come back as other caps) */
+  GstCaps *unix_caps, *source_caps, *foreign_unix_caps;
 
   /* running state */
   gboolean have_unix_offset;
@@ -410,35 +418,89 @@ typedef struct
   gboolean warn_ref;            /* ... and warn that no input is the reference */
 } OutTick;
 
-static OutTick *
-out_tick_new (void)
-{
-  OutTick *t = g_new0 (OutTick, 1);
+/* Spare ticks kept for reuse: a tick and its item array are allocated
+ * once, not once per tick. */
+#define MAX_SPARE_TICKS 64
 
+/* with self->lock */
+static OutTick *
+out_tick_new (GstTimeAlign * self)
+{
+  OutTick *t = g_queue_pop_head (&self->spare_ticks);
+
+  if (t)
+    return t;
+  t = g_new0 (OutTick, 1);
   t->items = g_array_sized_new (FALSE, TRUE, sizeof (OutItem), 4);
   g_array_set_clear_func (t->items, (GDestroyNotify) out_item_clear);
   return t;
 }
 
 static void
-out_tick_free (OutTick * t)
+out_tick_destroy (OutTick * t)
 {
   g_array_free (t->items, TRUE);
   g_free (t);
 }
 
-/* Our metas share the static caps pointer: compare pointers first, caps
- * only for metas that other code created with its own caps object. */
+/* with self->lock: clears @t and keeps it for reuse */
+static void
+out_tick_free (GstTimeAlign * self, OutTick * t)
+{
+  if (self->spare_ticks.length >= MAX_SPARE_TICKS) {
+    out_tick_destroy (t);
+    return;
+  }
+  g_array_set_size (t->items, 0);
+  t->seq = 0;
+  t->bytes = 0;
+  t->eos = t->warn_ref = FALSE;
+  g_queue_push_head (&self->spare_ticks, t);
+}
+
+/* Our metas share the static caps pointer: compare pointers first. Metas
+ * that other code (another plugin, an application) created carry their own
+ * caps object: those are told apart by the structure name, and a
+ * field-less structure of the same name is the same caps, without a full
+ * (costly) caps comparison per buffer. */
 static gboolean
 is_caps (GstCaps * have, GstCaps * want)
 {
-  return have == want || gst_caps_is_equal (have, want);
+  const GstStructure *hs, *ws;
+
+  if (have == want)
+    return TRUE;
+  if (gst_caps_get_size (have) != 1 || gst_caps_get_size (want) != 1)
+    return gst_caps_is_equal (have, want);
+  hs = gst_caps_get_structure (have, 0);
+  ws = gst_caps_get_structure (want, 0);
+  if (gst_structure_get_name_id (hs) != gst_structure_get_name_id (ws))
+    return FALSE;
+  if (gst_structure_n_fields (hs) == 0 && gst_structure_n_fields (ws) == 0)
+    return gst_caps_features_is_equal (gst_caps_get_features (have, 0),
+        gst_caps_get_features (want, 0));
+  return gst_caps_is_equal (have, want);
 }
 
-/* Sets the tick time and the source time on a writable buffer, reusing the
- * time metas it carries (no allocation in the common case). */
+/* with self->lock: does @have say `timestamp/x-unix`? Pointer compares in
+ * the common case, one caps comparison per foreign caps object. */
+static gboolean
+is_unix_caps (GstTimeAlign * self, GstCaps * have)
+{
+  if (have == self->unix_caps || have == self->foreign_unix_caps)
+    return TRUE;
+  if (have == self->source_caps || !is_caps (have, self->unix_caps))
+    return FALSE;
+  gst_caps_replace (&self->foreign_unix_caps, have);
+  return TRUE;
+}
+
+/* with self->lock: sets the tick time and the source time on a writable
+ * buffer, reusing the time metas it carries (no allocation in the common
+ * case). */
 static void
-set_time_metas (GstBuffer * buf, guint64 tick_unix, guint64 src_unix)
+set_time_metas (GstTimeAlign * self, GstBuffer * buf, guint64 tick_unix,
+    guint64 src_unix)
 {
   gpointer state = NULL;
   GstMeta *m;
@@ -447,24 +509,28 @@ set_time_metas (GstBuffer * buf, guint64 tick_unix, guint64 src_unix)
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_REFERENCE_TIMESTAMP_META_API_TYPE))) {
     GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) m;
-    if (!have_tick && is_caps (rm->reference, mb_unix_time_caps ())) {
+    if (!have_tick && is_unix_caps (self, rm->reference)) {
       rm->timestamp = tick_unix;
       rm->duration = GST_CLOCK_TIME_NONE;
       have_tick = TRUE;
-    } else if (!have_src && is_caps (rm->reference, mb_source_time_caps ())) {
+    } else if (!have_src && (rm->reference == self->source_caps ||
+            is_caps (rm->reference, self->source_caps))) {
       rm->timestamp = src_unix;
       rm->duration = GST_CLOCK_TIME_NONE;
       have_src = TRUE;
     }
   }
   if (!have_tick)
-    mb_buffer_add_unix_time (buf, tick_unix);
+    gst_buffer_add_reference_timestamp_meta (buf, self->unix_caps, tick_unix,
+        GST_CLOCK_TIME_NONE);
   if (!have_src)
-    mb_buffer_add_source_time (buf, src_unix);
+    gst_buffer_add_reference_timestamp_meta (buf, self->source_caps,
+        src_unix, GST_CLOCK_TIME_NONE);
 }
 
+/* with self->lock */
 static gboolean
-get_unix_time (GstBuffer * buf, guint64 * ns)
+get_unix_time (GstTimeAlign * self, GstBuffer * buf, guint64 * ns)
 {
   gpointer state = NULL;
   GstMeta *m;
@@ -472,8 +538,8 @@ get_unix_time (GstBuffer * buf, guint64 * ns)
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_REFERENCE_TIMESTAMP_META_API_TYPE))) {
     GstReferenceTimestampMeta *rm = (GstReferenceTimestampMeta *) m;
-    if (is_caps (rm->reference, mb_unix_time_caps ()) &&
-        GST_CLOCK_TIME_IS_VALID (rm->timestamp)) {
+    if (GST_CLOCK_TIME_IS_VALID (rm->timestamp) &&
+        is_unix_caps (self, rm->reference)) {
       *ns = rm->timestamp;
       return TRUE;
     }
@@ -487,7 +553,7 @@ source_time (GstTimeAlign * self, GstBuffer * buf, gint64 rt)
 {
   guint64 unix_ns;
 
-  if (get_unix_time (buf, &unix_ns))
+  if (get_unix_time (self, buf, &unix_ns))
     return unix_ns;
   return (guint64) (rt + self->unix_offset);
 }
@@ -559,7 +625,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
     self->have_unix_offset = TRUE;
   }
   if (ref >= 0 && (gsize) ref < tick->n_slots && tick->slots[ref].data &&
-      get_unix_time (tick->slots[ref].data, &unix_ns))
+      get_unix_time (self, tick->slots[ref].data, &unix_ns))
     tick_unix = unix_ns;
   else
     tick_unix = (guint64) (tick->ts + self->unix_offset);
@@ -610,7 +676,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
       GST_BUFFER_PTS (out) = tick->ts;
       GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
       GST_BUFFER_DURATION (out) = duration;
-      set_time_metas (out, tick_unix, src_unix);
+      set_time_metas (self, out, tick_unix, src_unix);
       if (s->repeated)
         GST_BUFFER_FLAG_SET (out, MB_BUFFER_FLAG_REPEATED);
       else
@@ -774,7 +840,7 @@ queue_tick (GstTimeAlign * self, OutTick * t)
 static void
 queue_eos (GstTimeAlign * self)
 {
-  OutTick *t = out_tick_new ();
+  OutTick *t = out_tick_new (self);
   guint i;
 
   self->eos_sent = TRUE;
@@ -823,7 +889,7 @@ decide (GstTimeAlign * self, Decider who, GstTimeAlignPad * tp,
       force = TRUE;
     r = mb_align_next (self->core, &tick, force);
     if (r == MB_ALIGN_NEXT_TICK) {
-      OutTick *t = out_tick_new ();
+      OutTick *t = out_tick_new (self);
       if (force)
         GST_DEBUG_OBJECT (self, "live deadline: tick %" GST_TIME_FORMAT
             " decided (forced %d)", GST_TIME_ARGS (tick.ts), tick.forced);
@@ -912,16 +978,17 @@ task_urgent (GstTimeAlign * self)
       self->queued_bytes >= MAX_QUEUED_BYTES / 2;
 }
 
-/* with self->lock: counts the flows of the ticks the task pushed last */
+/* with self->lock: counts the flows of the ticks pushed last (by the task
+ * or by an input's thread) and frees them */
 static void
-account_pushed (GstTimeAlign * self)
+account_pushed (GstTimeAlign * self, GQueue * pushed)
 {
   OutTick *t;
   guint i;
 
-  if (g_queue_is_empty (&self->pushed))
+  if (g_queue_is_empty (pushed))
     return;
-  while ((t = g_queue_pop_head (&self->pushed))) {
+  while ((t = g_queue_pop_head (pushed))) {
     for (i = 0; i < t->items->len; i++) {
       OutItem *o = &g_array_index (t->items, OutItem, i);
       /* a flushing output is that pair's business, not the other inputs' */
@@ -930,10 +997,24 @@ account_pushed (GstTimeAlign * self)
             o->srcpad, o->flow);
     }
     self->seq_pushed = t->seq;
-    out_tick_free (t);
+    out_tick_free (self, t);
   }
   if (self->n_pushed_waiting)
     g_cond_broadcast (&self->pushed_cond);
+}
+
+/* with self->lock: moves every queued tick to @batch, to be pushed outside
+ * the lock; the deciders may fill the queue again meanwhile */
+static void
+take_queued (GstTimeAlign * self, GQueue * batch)
+{
+  OutTick *t;
+
+  while ((t = g_queue_pop_head (&self->out_queue)))
+    g_queue_push_tail (batch, t);
+  self->queued_bytes = 0;
+  if (self->n_space_waiting)
+    g_cond_broadcast (&self->space_cond);
 }
 
 static void
@@ -941,12 +1022,12 @@ gst_time_align_loop (gpointer data)
 {
   GstTimeAlign *self = data;
   gint64 gather_end = 0;
-  OutTick *t;
   GList *l;
 
   g_mutex_lock (&self->lock);
   /* one lock per batch: the last batch's results are counted here */
-  account_pushed (self);
+  account_pushed (self, &self->pushed);
+  self->task_pushing = FALSE;
   for (;;) {
     if (!self->task_running) {
       /* stopping: gst_task_stop() was called before task_running was
@@ -957,7 +1038,9 @@ gst_time_align_loop (gpointer data)
     if (self->need_process)
       /* a released pad or a decider that could not wait left ticks */
       decide (self, DECIDER_NO_WAIT, NULL, GST_CLOCK_TIME_NONE);
-    if (g_queue_is_empty (&self->out_queue)) {
+    if (g_queue_is_empty (&self->out_queue) || self->direct_pushing) {
+      /* nothing to do, or an input's thread pushes (the queued ticks come
+       * after its batch: it wakes us when it is done) */
       self->task_waiting = TRUE;
       g_cond_wait (&self->item_cond, &self->lock);
       self->task_waiting = FALSE;
@@ -976,16 +1059,60 @@ gst_time_align_loop (gpointer data)
     break;
   }
   self->kick_task = FALSE;
-  /* everything queued: the deciders may fill the queue again meanwhile */
-  while ((t = g_queue_pop_head (&self->out_queue)))
-    g_queue_push_tail (&self->pushed, t);
-  self->queued_bytes = 0;
-  if (self->n_space_waiting)
-    g_cond_broadcast (&self->space_cond);
+  self->task_pushing = TRUE;
+  take_queued (self, &self->pushed);
   g_mutex_unlock (&self->lock);
 
   for (l = self->pushed.head; l; l = l->next)
     push_tick (self, l->data);
+}
+
+/* with self->lock: TRUE when every input is fed by @me, the calling
+ * thread (one streaming thread feeds them all, as rosbagsrc does), and no
+ * one else is pushing. That thread may then push the decided ticks itself,
+ * as a demuxer does: should it block downstream, it holds up exactly what
+ * the output task would (its queue fills and this same thread would wait
+ * for room), and no other input's thread is involved. Saves a thread
+ * hand-over per batch. */
+static gboolean
+can_push_here (GstTimeAlign * self, GThread * me)
+{
+  guint i;
+
+  if (!self->task_running || self->task_pushing || self->direct_pushing ||
+      g_queue_is_empty (&self->out_queue))
+    return FALSE;
+  for (i = 0; i < self->pads->len; i++) {
+    GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
+    if (tp && (tp->thread != me || tp->flushing))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* with self->lock, released meanwhile: the calling input's thread pushes
+ * the queued ticks (can_push_here() said it may) */
+static void
+push_here (GstTimeAlign * self)
+{
+  GQueue batch = G_QUEUE_INIT;
+  GList *l;
+
+  self->direct_pushing = TRUE;
+  self->kick_task = FALSE;
+  take_queued (self, &batch);
+  g_mutex_unlock (&self->lock);
+
+  for (l = batch.head; l; l = l->next)
+    push_tick (self, l->data);
+
+  g_mutex_lock (&self->lock);
+  account_pushed (self, &batch);
+  self->direct_pushing = FALSE;
+  /* ticks another thread (deadline, pad release) queued meanwhile */
+  if ((!g_queue_is_empty (&self->out_queue) || self->need_process) &&
+      self->task_waiting)
+    self->kick_task = TRUE;
 }
 
 /* with self->lock: drops the queued ticks (stopping) */
@@ -995,12 +1122,13 @@ clear_out_queue (GstTimeAlign * self)
   OutTick *t;
 
   while ((t = g_queue_pop_head (&self->out_queue)))
-    out_tick_free (t);
+    out_tick_free (self, t);
   while ((t = g_queue_pop_head (&self->pushed)))
-    out_tick_free (t);
+    out_tick_free (self, t);
   self->queued_bytes = 0;
   self->seq_pushed = self->seq_queued;
   self->need_process = FALSE;
+  self->task_pushing = FALSE;
   wake_waiters (self);
 }
 
@@ -1122,7 +1250,7 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  if (!self->have_unix_offset && get_unix_time (buf, &unix_ns)) {
+  if (!self->have_unix_offset && get_unix_time (self, buf, &unix_ns)) {
     self->unix_offset = (gint64) unix_ns - (gint64) rt;
     self->have_unix_offset = TRUE;
   }
@@ -1146,7 +1274,7 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
     /* window full: decide the oldest tick with what we have, or make room */
     if (mb_align_next (self->core, &tick, 1) == MB_ALIGN_NEXT_TICK) {
-      OutTick *t = out_tick_new ();
+      OutTick *t = out_tick_new (self);
       GST_DEBUG_OBJECT (pad, "window full: tick %" GST_TIME_FORMAT " forced",
           GST_TIME_ARGS (tick.ts));
       tick_to_outputs (self, &tick, t->items);
@@ -1166,9 +1294,13 @@ gst_time_align_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (self->live)
     g_cond_signal (&self->timer_cond);
 
-  /* Downstream's answer comes from the output task (last tick pushed): an
-   * error or every output not linked goes upstream; EOS on an output does
-   * not stop the inputs (the others may still be needed). */
+  if (can_push_here (self, tp->thread))
+    push_here (self);
+
+  /* Downstream's answer comes from the last tick pushed (here or by the
+   * output task): an error or every output not linked goes upstream; EOS
+   * on an output does not stop the inputs (the others may still be
+   * needed). */
   ret = self->srcresult;
   if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING)
     ret = GST_FLOW_OK;
@@ -1315,6 +1447,8 @@ gst_time_align_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
        * stream */
       ok = decide (self, DECIDER_INPUT, tp, GST_CLOCK_TIME_NONE);
       wake_waiters (self);
+      if (ok && can_push_here (self, g_thread_self ()))
+        push_here (self);
       unlock_and_kick (self);
       gst_event_unref (event);
       return ok;
@@ -1971,6 +2105,8 @@ gst_time_align_finalize (GObject * object)
   gst_object_unref (self->task);
   g_rec_mutex_clear (&self->task_lock);
   g_free (self->reference);
+  gst_clear_caps (&self->foreign_unix_caps);
+  g_queue_clear_full (&self->spare_ticks, (GDestroyNotify) out_tick_destroy);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->item_cond);
   g_cond_clear (&self->space_cond);
@@ -2071,6 +2207,9 @@ gst_time_align_init (GstTimeAlign * self)
   gst_task_set_lock (self->task, &self->task_lock);
   g_queue_init (&self->out_queue);
   g_queue_init (&self->pushed);
+  g_queue_init (&self->spare_ticks);
+  self->unix_caps = mb_unix_time_caps ();
+  self->source_caps = mb_source_time_caps ();
   self->srcresult = GST_FLOW_OK;
   g_cond_init (&self->timer_cond);
   g_cond_init (&self->window_cond);

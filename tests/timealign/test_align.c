@@ -644,21 +644,32 @@ test_issue5 (void)
       with_ref, 3, MB_ALIGN_MODE_NEAREST, 64);
 }
 
-/* Flushing the reference restarts the ticks; hold forgets its item. */
-static void
-test_flush (void)
+/* A core with two inputs; objects @o[0..n) live (one reference each, which
+ * a push hands over to the core). */
+static MbAlign *
+new_two_inputs (Obj * o, int n)
 {
-  static Obj o[8];
   MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
-  MbAlignTick tick;
   int k;
 
-  for (k = 0; k < 8; k++) {
+  for (k = 0; k < n; k++) {
     o[k].idx = k;
     o[k].refs = 1;
   }
   mb_align_add_input (a);
   mb_align_add_input (a);
+  return a;
+}
+
+/* Flushing the reference restarts the ticks; hold forgets its item. */
+static void
+test_flush (void)
+{
+  static Obj o[8];
+  MbAlign *a = new_two_inputs (o, 8);
+  MbAlignTick tick;
+  int k;
+
   mb_align_set_input_mode (a, 1, MB_ALIGN_MODE_NEAREST, MB_ALIGN_POLICY_HOLD,
       5);
   mb_align_push (a, 1, 100, &o[0]);
@@ -687,15 +698,8 @@ test_flush (void)
 static MbAlign *
 new_two_inputs_10hz (Obj * o, int n)
 {
-  MbAlign *a = mb_align_new (ref_obj, unref_obj, NULL);
-  int k;
+  MbAlign *a = new_two_inputs (o, n);
 
-  for (k = 0; k < n; k++) {
-    o[k].idx = k;
-    o[k].refs = 1;
-  }
-  mb_align_add_input (a);
-  mb_align_add_input (a);
   mb_align_set_reference (a, -1);
   mb_align_set_rate (a, 10, 1);
   return a;
@@ -731,13 +735,65 @@ test_rate_flush_one_input_first (void)
       && tick.slots[0].data == &o[8] && tick.slots[1].data == &o[14],
       "first tick after the seek");
   mb_align_tick_clear (a, &tick);
-  /* input 0's items before the next tick (100 ms) but its last are gone */
+  /* input 0's items before the next tick (100 ms) are gone: all but its
+   * last by the time order, and the last (10 ms) as well, since 150 ms is
+   * nearer to every tick from 100 ms on (nearest mode) */
   mb_align_push (a, 0, 150000000, &o[n++]);
-  CHECK (mb_align_window_len (a, 0) == 2, "window after the tick %zu",
+  CHECK (mb_align_window_len (a, 0) == 1, "window after the tick %zu",
       mb_align_window_len (a, 0));
   mb_align_free (a);
   for (k = 0; k < n; k++)
     CHECK (o[k].refs == 0, "refs %d = %d", k, o[k].refs);
+}
+
+/* Nearest mode releases an item as soon as the next one is at least as
+ * near to the next tick (ties go to the later item), so the tick just
+ * decided holds the only reference to it (the element then hands the
+ * buffer out without a copy). Previous and linear mode keep it: a later
+ * tick may still select it or interpolate from it. */
+static void
+test_nearest_releases_early (void)
+{
+  /* second item of input 1, and whether the first survives the tick */
+  static const struct
+  {
+    MbAlignMode mode;
+    int64_t second;
+    size_t window;
+  } cases[] = {
+    {MB_ALIGN_MODE_NEAREST, 12, 1},     /* 10-3 = 7 >= 12-10 = 2 */
+    {MB_ALIGN_MODE_NEAREST, 17, 1},     /* tie: the later item wins */
+    {MB_ALIGN_MODE_NEAREST, 18, 2},     /* 7 < 8: 3 may be nearest at 10 */
+    {MB_ALIGN_MODE_PREVIOUS, 12, 2},
+    {MB_ALIGN_MODE_LINEAR, 12, 2},
+  };
+  size_t c;
+
+  for (c = 0; c < sizeof (cases) / sizeof (cases[0]); c++) {
+    static Obj o[4];
+    MbAlign *a = new_two_inputs (o, 4);
+    MbAlignTick tick;
+    int k;
+
+    mb_align_set_reference (a, 0);
+    mb_align_set_input_mode (a, 1, cases[c].mode, MB_ALIGN_POLICY_DROP, 5);
+    /* reference at 4 and 10, input 1 at 3 and cases[c].second */
+    mb_align_push (a, 0, 4, &o[0]);
+    mb_align_push (a, 1, 3, &o[1]);
+    mb_align_push (a, 0, 10, &o[2]);
+    mb_align_push (a, 1, cases[c].second, &o[3]);
+    CHECK (mb_align_next (a, &tick, 0) == MB_ALIGN_NEXT_TICK && tick.ts == 4
+        && tick.slots[1].data == &o[1], "case %zu: first tick", c);
+    CHECK (mb_align_window_len (a, 1) == cases[c].window,
+        "case %zu: window %zu, expected %zu", c, mb_align_window_len (a, 1),
+        cases[c].window);
+    CHECK (o[1].refs == (cases[c].window == 1 ? 1 : 2),
+        "case %zu: refs on the selected item %d", c, o[1].refs);
+    mb_align_tick_clear (a, &tick);
+    mb_align_free (a);
+    for (k = 0; k < 4; k++)
+      CHECK (o[k].refs == 0, "case %zu: refs %d = %d", c, k, o[k].refs);
+  }
 }
 
 /* Stats: max and mean |error| per input. */
@@ -803,6 +859,7 @@ main (int argc, char **argv)
   int iterations = argc > 1 ? atoi (argv[1]) : 400;
 
   test_stats ();
+  test_nearest_releases_early ();
   test_rate_dead_input ();
   test_flush ();
   test_rate_flush_one_input_first ();

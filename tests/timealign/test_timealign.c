@@ -1053,6 +1053,58 @@ GST_START_TEST (test_two_threads)
 
 GST_END_TEST;
 
+/* ---- one thread feeding every input pushes the outputs itself ------- */
+
+static GstPadProbeReturn
+record_thread (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GThread **other = data;
+
+  if (g_thread_self () != other[0])
+    other[1] = g_thread_self ();
+  return GST_PAD_PROBE_OK;
+}
+
+/* When one streaming thread feeds every input (rosbagsrc), that thread
+ * pushes the decided ticks itself, as a demuxer does: every output buffer
+ * is pushed from it, and is downstream when its push into timealign
+ * returns (no hand-over to the output task, issue 5 benchmark). */
+GST_START_TEST (test_one_thread_pushes_outputs)
+{
+  Fixture f;
+  GThread *seen[MAXIN][2];
+  gint i, j, n_out = 0;
+  GstBuffer *b;
+
+  fixture_setup (&f, 3, NULL);
+  fixture_start (&f, "application/x-test");
+  for (j = 0; j < 3; j++) {
+    seen[j][0] = g_thread_self ();
+    seen[j][1] = NULL;
+    gst_pad_add_probe (f.h[j]->sinkpad, GST_PAD_PROBE_TYPE_BUFFER,
+        record_thread, seen[j], NULL);
+  }
+  for (i = 0; i < 200; i++) {
+    for (j = 0; j < 3; j++)
+      fail_unless_equals_int (gst_harness_push (f.h[j], make_buffer (j, i,
+                  i * 10 * MS + j * MS)), GST_FLOW_OK);
+    /* tick i - 1 is decided by sink_0's buffer i (nothing nearer can come)
+     * and must be out already, without waiting for any other thread */
+    while ((b = gst_harness_try_pull (f.h[0])) != NULL) {
+      n_out++;
+      gst_buffer_unref (b);
+    }
+    fail_unless (n_out >= i, "tick %d not out when the push returned "
+        "(%d out)", i - 1, n_out);
+  }
+  for (j = 0; j < 3; j++)
+    fail_unless (seen[j][1] == NULL, "src_%d pushed from another thread", j);
+  push_eos_all (&f);
+  fixture_teardown (&f);
+}
+
+GST_END_TEST;
+
 /* ---- pad release while PAUSED with a full branch (issue 9) ----------- */
 
 typedef struct
@@ -1208,6 +1260,7 @@ timealign_suite (void)
   tcase_add_test (tc, test_linear_audio);
   tcase_add_test (tc, test_live_latency);
   tcase_add_test (tc, test_two_threads);
+  tcase_add_test (tc, test_one_thread_pushes_outputs);
   tcase_add_test (tc, test_release_paused_full_branch);
   return s;
 }
