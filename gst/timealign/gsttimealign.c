@@ -606,6 +606,7 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   guint64 tick_unix;
   gint ref = mb_align_get_reference (self->core);
+  gboolean ref_unix = FALSE;
   guint64 unix_ns;
   gsize i;
 
@@ -625,9 +626,10 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
     self->have_unix_offset = TRUE;
   }
   if (ref >= 0 && (gsize) ref < tick->n_slots && tick->slots[ref].data &&
-      get_unix_time (self, tick->slots[ref].data, &unix_ns))
+      get_unix_time (self, tick->slots[ref].data, &unix_ns)) {
     tick_unix = unix_ns;
-  else
+    ref_unix = TRUE;
+  } else
     tick_unix = (guint64) (tick->ts + self->unix_offset);
   if (self->rate_n > 0)
     duration = gst_util_uint64_scale_int (GST_SECOND, self->rate_d,
@@ -665,7 +667,9 @@ tick_to_outputs (GstTimeAlign * self, MbAlignTick * tick, GArray * outs)
        * an input's buffer the windows no longer need); else a shallow copy
        * sharing the memory */
       src = s->data;
-      src_unix = source_time (self, src, src_rt);
+      /* the reference's capture time is the tick's */
+      src_unix = (gint) i == ref && ref_unix ? tick_unix :
+          source_time (self, src, src_rt);
       s->data = NULL;
       out = gst_buffer_make_writable (src);
       src = NULL;
