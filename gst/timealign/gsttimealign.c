@@ -165,6 +165,17 @@ struct _GstTimeAlignPad
   gboolean waiting;             /* its chain waits for room in the window */
 };
 
+/* One decided tick waiting to be pushed (below). */
+typedef struct _OutTick OutTick;
+
+/* A FIFO of ticks linked through OutTick.next: no allocation per tick, and
+ * a whole queue moves to a batch at once. */
+typedef struct
+{
+  OutTick *head, *tail;
+  guint length;
+} TickList;
+
 struct _GstTimeAlign
 {
   GstElement parent;
@@ -187,10 +198,10 @@ struct _GstTimeAlign
   GstTask *task;
   GRecMutex task_lock;
   gboolean task_running;        /* between READY->PAUSED and PAUSED->READY */
-  GQueue out_queue;             /* OutTick *, oldest first */
+  TickList out_queue;           /* oldest first */
   gsize queued_bytes;           /* payload of the buffers in out_queue */
-  GQueue spare_ticks;           /* OutTick * cleared, for reuse */
-  GQueue pushed;                /* OutTick * pushed, results not counted yet
+  TickList spare_ticks;         /* cleared, for reuse */
+  TickList pushed;              /* pushed, results not counted yet
                                  * (output task only) */
   GCond item_cond;              /* the task waits for a tick */
   gboolean task_waiting;         /* idle: wake it for any tick */
@@ -408,15 +419,59 @@ out_item_clear (OutItem * o)
   gst_clear_event (&o->event);
 }
 
-/* One decided tick (or the end of the stream) waiting for the output task. */
-typedef struct
+/* One decided tick (or the end of the stream) waiting to be pushed. */
+struct _OutTick
 {
   GArray *items;                /* OutItem, one per output (or a dropped tick) */
   guint64 seq;
   gsize bytes;                  /* payload of its buffers */
   gboolean eos;                 /* items are EOS events: post the stats first */
   gboolean warn_ref;            /* ... and warn that no input is the reference */
-} OutTick;
+  OutTick *next;                /* in its TickList */
+};
+
+static void
+tick_list_push (TickList * l, OutTick * t)
+{
+  t->next = NULL;
+  if (l->tail)
+    l->tail->next = t;
+  else
+    l->head = t;
+  l->tail = t;
+  l->length++;
+}
+
+static OutTick *
+tick_list_pop (TickList * l)
+{
+  OutTick *t = l->head;
+
+  if (t == NULL)
+    return NULL;
+  l->head = t->next;
+  if (l->head == NULL)
+    l->tail = NULL;
+  l->length--;
+  t->next = NULL;
+  return t;
+}
+
+/* appends every tick of @from to @to, and empties @from */
+static void
+tick_list_move (TickList * from, TickList * to)
+{
+  if (from->head == NULL)
+    return;
+  if (to->tail)
+    to->tail->next = from->head;
+  else
+    to->head = from->head;
+  to->tail = from->tail;
+  to->length += from->length;
+  from->head = from->tail = NULL;
+  from->length = 0;
+}
 
 /* Spare ticks kept for reuse: a tick and its item array are allocated
  * once, not once per tick. */
@@ -426,7 +481,7 @@ typedef struct
 static OutTick *
 out_tick_new (GstTimeAlign * self)
 {
-  OutTick *t = g_queue_pop_head (&self->spare_ticks);
+  OutTick *t = tick_list_pop (&self->spare_ticks);
 
   if (t)
     return t;
@@ -455,7 +510,7 @@ out_tick_free (GstTimeAlign * self, OutTick * t)
   t->seq = 0;
   t->bytes = 0;
   t->eos = t->warn_ref = FALSE;
-  g_queue_push_head (&self->spare_ticks, t);
+  tick_list_push (&self->spare_ticks, t);
 }
 
 /* Our metas share the static caps pointer: compare pointers first. Metas
@@ -833,7 +888,7 @@ queue_tick (GstTimeAlign * self, OutTick * t)
   }
   self->queued_bytes += t->bytes;
   t->seq = ++self->seq_queued;
-  g_queue_push_tail (&self->out_queue, t);
+  tick_list_push (&self->out_queue, t);
   if (self->task_waiting || (self->task_gathering && (t->eos ||
               self->out_queue.length >= BATCH_TICKS ||
               self->queued_bytes >= MAX_QUEUED_BYTES / 2)))
@@ -975,7 +1030,7 @@ push_tick (GstTimeAlign * self, OutTick * t)
 static gboolean
 task_urgent (GstTimeAlign * self)
 {
-  OutTick *last = g_queue_peek_tail (&self->out_queue);
+  OutTick *last = self->out_queue.tail;
 
   return self->n_space_waiting || self->n_pushed_waiting ||
       (last && last->eos) || self->out_queue.length >= BATCH_TICKS ||
@@ -985,14 +1040,14 @@ task_urgent (GstTimeAlign * self)
 /* with self->lock: counts the flows of the ticks pushed last (by the task
  * or by an input's thread) and frees them */
 static void
-account_pushed (GstTimeAlign * self, GQueue * pushed)
+account_pushed (GstTimeAlign * self, TickList * pushed)
 {
   OutTick *t;
   guint i;
 
-  if (g_queue_is_empty (pushed))
+  if (pushed->head == NULL)
     return;
-  while ((t = g_queue_pop_head (pushed))) {
+  while ((t = tick_list_pop (pushed))) {
     for (i = 0; i < t->items->len; i++) {
       OutItem *o = &g_array_index (t->items, OutItem, i);
       /* a flushing output is that pair's business, not the other inputs' */
@@ -1010,12 +1065,9 @@ account_pushed (GstTimeAlign * self, GQueue * pushed)
 /* with self->lock: moves every queued tick to @batch, to be pushed outside
  * the lock; the deciders may fill the queue again meanwhile */
 static void
-take_queued (GstTimeAlign * self, GQueue * batch)
+take_queued (GstTimeAlign * self, TickList * batch)
 {
-  OutTick *t;
-
-  while ((t = g_queue_pop_head (&self->out_queue)))
-    g_queue_push_tail (batch, t);
+  tick_list_move (&self->out_queue, batch);
   self->queued_bytes = 0;
   if (self->n_space_waiting)
     g_cond_broadcast (&self->space_cond);
@@ -1026,7 +1078,7 @@ gst_time_align_loop (gpointer data)
 {
   GstTimeAlign *self = data;
   gint64 gather_end = 0;
-  GList *l;
+  OutTick *t;
 
   g_mutex_lock (&self->lock);
   /* one lock per batch: the last batch's results are counted here */
@@ -1042,7 +1094,7 @@ gst_time_align_loop (gpointer data)
     if (self->need_process)
       /* a released pad or a decider that could not wait left ticks */
       decide (self, DECIDER_NO_WAIT, NULL, GST_CLOCK_TIME_NONE);
-    if (g_queue_is_empty (&self->out_queue) || self->direct_pushing) {
+    if ((self->out_queue.head == NULL) || self->direct_pushing) {
       /* nothing to do, or an input's thread pushes (the queued ticks come
        * after its batch: it wakes us when it is done) */
       self->task_waiting = TRUE;
@@ -1067,8 +1119,8 @@ gst_time_align_loop (gpointer data)
   take_queued (self, &self->pushed);
   g_mutex_unlock (&self->lock);
 
-  for (l = self->pushed.head; l; l = l->next)
-    push_tick (self, l->data);
+  for (t = self->pushed.head; t; t = t->next)
+    push_tick (self, t);
 }
 
 /* with self->lock: TRUE when every input is fed by @me, the calling
@@ -1084,7 +1136,7 @@ can_push_here (GstTimeAlign * self, GThread * me)
   guint i;
 
   if (!self->task_running || self->task_pushing || self->direct_pushing ||
-      g_queue_is_empty (&self->out_queue))
+      (self->out_queue.head == NULL))
     return FALSE;
   for (i = 0; i < self->pads->len; i++) {
     GstTimeAlignPad *tp = g_ptr_array_index (self->pads, i);
@@ -1099,22 +1151,22 @@ can_push_here (GstTimeAlign * self, GThread * me)
 static void
 push_here (GstTimeAlign * self)
 {
-  GQueue batch = G_QUEUE_INIT;
-  GList *l;
+  TickList batch = { NULL, NULL, 0 };
+  OutTick *t;
 
   self->direct_pushing = TRUE;
   self->kick_task = FALSE;
   take_queued (self, &batch);
   g_mutex_unlock (&self->lock);
 
-  for (l = batch.head; l; l = l->next)
-    push_tick (self, l->data);
+  for (t = batch.head; t; t = t->next)
+    push_tick (self, t);
 
   g_mutex_lock (&self->lock);
   account_pushed (self, &batch);
   self->direct_pushing = FALSE;
   /* ticks another thread (deadline, pad release) queued meanwhile */
-  if ((!g_queue_is_empty (&self->out_queue) || self->need_process) &&
+  if ((!(self->out_queue.head == NULL) || self->need_process) &&
       self->task_waiting)
     self->kick_task = TRUE;
 }
@@ -1125,9 +1177,9 @@ clear_out_queue (GstTimeAlign * self)
 {
   OutTick *t;
 
-  while ((t = g_queue_pop_head (&self->out_queue)))
+  while ((t = tick_list_pop (&self->out_queue)))
     out_tick_free (self, t);
-  while ((t = g_queue_pop_head (&self->pushed)))
+  while ((t = tick_list_pop (&self->pushed)))
     out_tick_free (self, t);
   self->queued_bytes = 0;
   self->seq_pushed = self->seq_queued;
@@ -2102,6 +2154,7 @@ static void
 gst_time_align_finalize (GObject * object)
 {
   GstTimeAlign *self = GST_TIME_ALIGN (object);
+  OutTick *t;
 
   mb_align_free (self->core);
   g_ptr_array_free (self->pads, TRUE);
@@ -2110,7 +2163,8 @@ gst_time_align_finalize (GObject * object)
   g_rec_mutex_clear (&self->task_lock);
   g_free (self->reference);
   gst_clear_caps (&self->foreign_unix_caps);
-  g_queue_clear_full (&self->spare_ticks, (GDestroyNotify) out_tick_destroy);
+  while ((t = tick_list_pop (&self->spare_ticks)))
+    out_tick_destroy (t);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->item_cond);
   g_cond_clear (&self->space_cond);
@@ -2209,9 +2263,6 @@ gst_time_align_init (GstTimeAlign * self)
   g_rec_mutex_init (&self->task_lock);
   self->task = gst_task_new (gst_time_align_loop, self, NULL);
   gst_task_set_lock (self->task, &self->task_lock);
-  g_queue_init (&self->out_queue);
-  g_queue_init (&self->pushed);
-  g_queue_init (&self->spare_ticks);
   self->unix_caps = mb_unix_time_caps ();
   self->source_caps = mb_source_time_caps ();
   self->srcresult = GST_FLOW_OK;
