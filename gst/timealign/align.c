@@ -82,6 +82,11 @@ struct _MbAlign {
   MbAlignSlot *slots;
   Sel *sels;
   size_t slots_cap;
+  /* Input (index + 1) that made the last unforced mb_align_next() find its
+   * tick undecidable, 0 = none. Only an item on that input or a change of
+   * anything else (every other call that modifies the core clears it) can
+   * make the tick decidable: until then mb_align_next() answers at once. */
+  int blocked;
 };
 
 #define W(in, i) ((in)->buf[((in)->head + (i)) % (in)->cap])
@@ -183,6 +188,7 @@ mb_align_add_input_id (MbAlign * a, int id)
 {
   Input *in;
 
+  a->blocked = 0;
   if (id < 0)
     return -1;
   if ((size_t) id >= a->n_in) {
@@ -236,6 +242,7 @@ mb_align_remove_input (MbAlign * a, int id)
 {
   Input *in = get_in (a, id);
 
+  a->blocked = 0;
   if (in == NULL)
     return;
   input_clear (a, in);
@@ -261,6 +268,7 @@ mb_align_set_input_mode (MbAlign * a, int id, MbAlignMode mode,
 {
   Input *in = get_in (a, id);
 
+  a->blocked = 0;
   if (in == NULL)
     return;
   in->mode = mode;
@@ -271,6 +279,7 @@ mb_align_set_input_mode (MbAlign * a, int id, MbAlignMode mode,
 void
 mb_align_set_reference (MbAlign * a, int id)
 {
+  a->blocked = 0;
   a->ref_id = id;
 }
 
@@ -283,6 +292,7 @@ mb_align_get_reference (const MbAlign * a)
 void
 mb_align_set_rate (MbAlign * a, int64_t num, int64_t den)
 {
+  a->blocked = 0;
   a->rate_num = (num > 0 && den > 0) ? num : 0;
   a->rate_den = den > 0 ? den : 1;
   set_tick (a, a->tick_idx);
@@ -291,6 +301,7 @@ mb_align_set_rate (MbAlign * a, int64_t num, int64_t den)
 void
 mb_align_set_max_window (MbAlign * a, size_t max_window)
 {
+  a->blocked = 0;
   a->max_window = max_window < 2 ? 2 : max_window;
 }
 
@@ -397,9 +408,13 @@ mb_align_push (MbAlign * a, int id, int64_t ts, void *data)
 
   if (in == NULL)
     return -1;
+  /* an item on the input the pending tick waits for may decide it */
+  if (a->blocked == id + 1)
+    a->blocked = 0;
   if (in->n >= a->max_window) {
     /* the next tick may have moved (flush, forced start) since the last
      * prune: release what it made useless before refusing the item */
+    a->blocked = 0;
     prune_all (a);
     if (in->n >= a->max_window)
       return MB_ALIGN_FULL;
@@ -460,6 +475,7 @@ mb_align_drop_oldest (MbAlign * a, int id)
 {
   Input *in = get_in (a, id);
 
+  a->blocked = 0;
   if (in == NULL || in->n == 0)
     return;
   pop_front (a, in, 1);
@@ -477,6 +493,8 @@ void
 mb_align_set_eos (MbAlign * a, int id)
 {
   Input *in = get_in (a, id);
+
+  a->blocked = 0;
   if (in)
     in->eos = 1;
 }
@@ -500,6 +518,7 @@ mb_align_flush_input (MbAlign * a, int id)
 {
   Input *in = get_in (a, id);
 
+  a->blocked = 0;
   if (in == NULL)
     return;
   input_clear (a, in);
@@ -529,6 +548,7 @@ mb_align_reset (MbAlign * a)
 {
   size_t i;
 
+  a->blocked = 0;
   for (i = 0; i < a->n_in; i++)
     if (a->in[i].used)
       input_clear (a, &a->in[i]);
@@ -808,6 +828,10 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
   Input *r = NULL;
 
   memset (tick, 0, sizeof (*tick));
+  if (a->blocked && !force)
+    /* nothing changed for the input the tick waits for */
+    return MB_ALIGN_NEXT_NONE;
+  a->blocked = 0;
   if (mb_align_is_done (a))
     return MB_ALIGN_NEXT_DONE;
   if (!tick_time (a, &T, force))
@@ -823,8 +847,10 @@ mb_align_next (MbAlign * a, MbAlignTick * tick, int force)
       continue;
     select_item (in, T, &sels[i]);
     if (!sels[i].decidable) {
-      if (!force)
+      if (!force) {
+        a->blocked = (int) i + 1;
         return MB_ALIGN_NEXT_NONE;
+      }
       forced = 1;
     }
   }
