@@ -115,6 +115,17 @@ def pipelines(element, d, env):
                 (['--req-src', 'videotestsrc ! capsfilter caps=video/x-raw,width=16,height=12,framerate=10/1']
                  if pads else []),
                 None)
+    if element == 'timealign-onethread':
+        # One streaming thread (rosbagsrc) feeds both inputs: timealign then
+        # pushes the ticks from that thread itself instead of its output
+        # task (docs/timealign.md "Threads"); src_1's queue holds 2 buffers
+        # so that thread often blocks downstream when a seek or a state
+        # change comes.
+        bag = make_bag(d)
+        return ('rosbagsrc location=%s name=dyn dyn.joint_states ! ta.sink_0 '
+                'dyn.joint_states_hf ! ta.sink_1 timealign name=ta '
+                'ta.src_0 ! queue ! fakesink ta.src_1 ! queue max-size-buffers=2 '
+                '! fakesink' % bag, [], None)
     if element == 'stereorectify':
         calib = make_calibration(d, 64, 48)
         caps = ['video/x-raw,format=%s,width=128,height=48,framerate=30/1' % f
