@@ -7,13 +7,17 @@ MB_FAULT_* variables, and returns its JSON report, the number of faults the
 shim injected, the exit status and the child's output. Every test prints one
 `FIGURE` line per case; docs/reliability.md quotes them.
 """
+import faulthandler
 import json
 import os
+import pickle
 import re
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get('MB_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
@@ -99,6 +103,64 @@ def run(desc, fault=None, timeout=40):
     return Result(report, p.returncode, out + err, faults)
 
 
+def in_child(fn, timeout, what):
+    """Returns fn() computed in a forked child (the closure and the parent's
+    data come along), so that a reader that hangs or crashes on a damaged
+    file fails this test with a clear message instead of hanging it: after
+    @timeout seconds the child is made to print its Python stack
+    (faulthandler on SIGUSR1) and is killed. Exceptions raised by fn() (assertion failures included) are
+    raised again here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        # not dump_traceback_later(): its watchdog thread is the parent's,
+        # and does not exist in this forked child
+        faulthandler.register(signal.SIGUSR1)
+        try:
+            out = ('ok', fn())
+        except BaseException as e:  # noqa: B902 (sent to the parent)
+            out = ('exc', e)
+        try:
+            data = pickle.dumps(out)
+        except Exception as e:  # noqa: B902
+            data = pickle.dumps(('exc', RuntimeError('%s: %r' % (what, e))))
+        with os.fdopen(wfd, 'wb') as w:
+            w.write(data)
+        sys.stdout.flush()
+        os._exit(0)
+    os.close(wfd)
+    chunks = []
+    end = time.monotonic() + timeout
+    with os.fdopen(rfd, 'rb') as r:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGUSR1)
+                time.sleep(1)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise AssertionError('%s: no answer within %d s (hung; its stack '
+                                     'is printed above)' % (what, timeout))
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(r.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise AssertionError('%s: the reader died (status %d) without an answer'
+                             % (what, status))
+    kind, value = pickle.loads(b''.join(chunks))
+    if kind == 'exc':
+        raise value
+    return value
+
+
 def assert_no_crash(tc, r):
     tc.assertGreaterEqual(r.returncode, 0,
                           'killed by signal %s\n%s' % (
@@ -115,8 +177,12 @@ def figure(**kv):
     sys.stdout.flush()
 
 
-def main(module_name='__main__'):
+def main(module_name='__main__', watchdog=280):
+    """Runs the tests; a test process still running after @watchdog seconds
+    (just under meson's timeout) prints every thread's stack and exits, so
+    that a hang says where it is."""
     import unittest
+    faulthandler.dump_traceback_later(watchdog, exit=True)
     result = unittest.main(module=module_name, exit=False, verbosity=2).result
     n = result.testsRun
     bad = len(result.failures) + len(result.errors)

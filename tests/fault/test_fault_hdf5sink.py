@@ -21,6 +21,7 @@ BLOCK = 10000
 NBLOCKS = 1500
 KIB = 1024
 MIB = 1024 * 1024
+READ_TIMEOUT = 60  # s, h5py reading back one damaged file
 
 
 class Hdf5SinkWriteFaults(unittest.TestCase):
@@ -35,7 +36,13 @@ class Hdf5SinkWriteFaults(unittest.TestCase):
 
     def readable_rows(self, path, group, check):
         """Rows in @group of @path (0 if the file does not open), checked
-        row by row with @check(i, row)."""
+        row by row with @check(i, row), read in a child process with a time
+        limit (h5py on a file damaged by the fault must not hang the test
+        silently)."""
+        return faultlib.in_child(lambda: self._readable_rows(path, group, check),
+                                 READ_TIMEOUT, 'h5py reading %s' % path)
+
+    def _readable_rows(self, path, group, check):
         if not os.path.exists(path) or os.path.getsize(path) == 0:
             return 0, 'no file'
         try:
