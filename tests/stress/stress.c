@@ -196,7 +196,7 @@ send_eos_and_wait (GstElement * pipeline)
   GType basesrc_type = g_type_from_name ("GstBaseSrc");
   GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
   GValue v = G_VALUE_INIT;
-  GPtrArray *watches = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *watches = g_ptr_array_new ();
   GstEvent *eos = gst_event_new_eos ();
   guint32 seqnum = gst_event_get_seqnum (eos);
   gint64 end;
@@ -225,8 +225,11 @@ send_eos_and_wait (GstElement * pipeline)
       w = g_new0 (EosWatch, 1);
       w->pad = pad;
       w->seqnum = seqnum;
+      /* freed by the probe's destroy notify: removing a probe does not wait
+       * for a call of it in progress on the streaming thread, the notify
+       * runs when that call is over */
       w->id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-          watch_eos, w, NULL);
+          watch_eos, w, g_free);
       g_ptr_array_add (watches, w);
     }
     g_value_reset (&v);
@@ -238,15 +241,17 @@ send_eos_and_wait (GstElement * pipeline)
   end = g_get_monotonic_time () + eos_timeout_ms * G_TIME_SPAN_MILLISECOND;
   for (k = 0; k < watches->len; k++) {
     EosWatch *w = g_ptr_array_index (watches, k);
+    GstPad *pad = w->pad;
+
     while (!eos_done (w) && g_get_monotonic_time () < end)
       g_usleep (100);
     if (!eos_done (w)) {
       n_eos_timeouts++;
       GST_WARNING ("EOS did not leave %s:%s within %u ms",
-          GST_DEBUG_PAD_NAME (w->pad), eos_timeout_ms);
+          GST_DEBUG_PAD_NAME (pad), eos_timeout_ms);
     }
-    gst_pad_remove_probe (w->pad, w->id);
-    gst_object_unref (w->pad);
+    gst_pad_remove_probe (pad, w->id);
+    gst_object_unref (pad);
   }
   g_ptr_array_unref (watches);
 }
