@@ -426,6 +426,17 @@ open_locked (MbH5Reader * r, const char *path)
     r->src_ts = -1;
   }
   open_row_lengths (r);
+  if (H5Aexists (r->dset, "flushed_rows") > 0) {
+    /* written by hdf5sink after each flush: rows past it were not complete
+     * when the writer crashed or failed, and may read as empty rows */
+    hid_t a = H5Aopen (r->dset, "flushed_rows", H5P_DEFAULT);
+    int64_t flushed = -1;
+    if (a >= 0 && H5Aread (a, H5T_NATIVE_INT64, &flushed) >= 0 &&
+        flushed >= 0 && (uint64_t) flushed < r->rows)
+      r->rows = (uint64_t) flushed;
+    if (a >= 0)
+      H5Aclose (a);
+  }
   return 0;
 }
 

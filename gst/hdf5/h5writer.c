@@ -58,6 +58,7 @@ struct _MbH5Stream
   hid_t vlen_type;              /* VLEN memory type */
   hid_t mem_type;               /* FRAMES / COMPOUND memory type (not owned for COMPOUND) */
   uint64_t rows;
+  uint64_t flushed_attr;        /* value of the data's flushed_rows attribute */
   int reopened;
   /* FRAMES */
   uint32_t height, width, channels, sample_bytes;
@@ -331,6 +332,61 @@ write_attr (hid_t obj, const char *name, hid_t type, const void *value)
   return r < 0 ? -1 : 0;
 }
 
+/* Every data dataset carries an int64 attribute FLUSHED_ROWS: the rows
+ * known to be complete in the file. It is rewritten only right after a
+ * successful flush, then flushed itself, so the value on disk never counts a
+ * row whose bytes are not there. After a write error or a crash the extent
+ * can be larger (an object header evicted from HDF5's cache between two
+ * flushes carries the new extent), and the rows past the attribute may read
+ * as errors or as empty rows; readers (hdf5src, append mode) stop at it. */
+#define FLUSHED_ROWS "flushed_rows"
+
+static int
+read_flushed_rows (hid_t d, uint64_t * rows)
+{
+  int64_t v = -1;
+  hid_t a;
+
+  if (H5Aexists (d, FLUSHED_ROWS) <= 0)
+    return -1;
+  a = H5Aopen (d, FLUSHED_ROWS, H5P_DEFAULT);
+  if (a < 0)
+    return -1;
+  if (H5Aread (a, H5T_NATIVE_INT64, &v) < 0 || v < 0) {
+    H5Aclose (a);
+    return -1;
+  }
+  H5Aclose (a);
+  *rows = (uint64_t) v;
+  return 0;
+}
+
+/* with the lock: rewrites the attribute in place (created the first time) */
+static int
+write_flushed_rows (MbH5Stream * s, uint64_t rows)
+{
+  int64_t v = (int64_t) rows;
+  hid_t a, space;
+  herr_t r;
+
+  if (H5Aexists (s->data, FLUSHED_ROWS) > 0) {
+    a = H5Aopen (s->data, FLUSHED_ROWS, H5P_DEFAULT);
+  } else {
+    space = H5Screate (H5S_SCALAR);
+    a = H5Acreate2 (s->data, FLUSHED_ROWS, H5T_STD_I64LE, space, H5P_DEFAULT,
+        H5P_DEFAULT);
+    H5Sclose (space);
+  }
+  if (a < 0)
+    return -1;
+  r = H5Awrite (a, H5T_NATIVE_INT64, &v);
+  H5Aclose (a);
+  if (r < 0)
+    return -1;
+  s->flushed_attr = rows;
+  return 0;
+}
+
 static int
 attr_string (hid_t obj, const char *name, const char *value)
 {
@@ -360,6 +416,8 @@ mb_h5_writer_global_init (void)
   mb_h5_unlock ();
 }
 
+#define MDC_INITIAL_SIZE (2 * 1024 * 1024)
+
 static hid_t
 make_fapl (int clear_flags)
 {
@@ -372,7 +430,7 @@ make_fapl (int clear_flags)
   mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
   if (H5Pget_mdc_config (fapl, &mdc) >= 0) {
     mdc.set_initial_size = 1;
-    mdc.initial_size = 2 * 1024 * 1024;
+    mdc.initial_size = MDC_INITIAL_SIZE;
     mdc.min_size = 1024 * 1024;
     mdc.max_size = 4 * 1024 * 1024;
     H5Pset_mdc_config (fapl, &mdc);
@@ -824,6 +882,12 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
     } else {
       rows = 0;
     }
+    {
+      /* rows past the last flush of a crashed or failed writer are cut */
+      uint64_t flushed;
+      if (read_flushed_rows (s->data, &flushed) == 0 && flushed < rows)
+        rows = flushed;
+    }
     if (s->src_ts >= 0) {
       dataset_rows (s->src_ts, &r, dims);
       if (dims[0] < rows)
@@ -886,6 +950,10 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
         goto error;
       }
     }
+  }
+  if (write_flushed_rows (s, s->rows) < 0) {
+    set_error (w, s->data_path, "could not write attribute " FLUSHED_ROWS);
+    goto error;
   }
   if (file_type >= 0)
     H5Tclose (file_type);
@@ -1479,18 +1547,15 @@ mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n)
   return r;
 }
 
-int
-mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
+/* with the lock: H5Fflush, then fsync when asked. 0 / -1 (error set) */
+static int
+flush_file (MbH5Writer * w, int do_fsync)
 {
-  int r = 0;
-
-  if (w->broken)
-    return -1;
-  wlock ();
   if (H5Fflush (w->file, H5F_SCOPE_GLOBAL) < 0) {
     set_error (w, NULL, "could not flush");
-    r = -1;
-  } else if (H5Fincrement_filesize (w->file, 1) < 0) {
+    return -1;
+  }
+  if (H5Fincrement_filesize (w->file, 1) < 0) {
     /* Moves the end of allocation past everything flushed, so that no
      * flushed block (a global heap collection holding vlen rows) is
      * extended in place afterwards: a crash or write error before the next
@@ -1498,8 +1563,9 @@ mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
      * superblock's end of file ("actual len exceeds EOA") and make the
      * flushed rows unreadable. Costs one byte per flush. */
     set_error (w, NULL, "could not flush");
-    r = -1;
-  } else if (do_fsync) {
+    return -1;
+  }
+  if (do_fsync) {
     int *fd = NULL;
     if (H5Fget_vfd_handle (w->file, H5P_DEFAULT, (void **) &fd) < 0 ||
         fd == NULL || fsync (*fd) < 0) {
@@ -1507,9 +1573,75 @@ mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
       snprintf (w->err, sizeof (w->err), "%s: fsync failed: %s", w->path,
           strerror (e));
       w->sys_errno = e;
-      r = -1;
+      return -1;
     }
   }
+  return 0;
+}
+
+/* with the lock, right after a flush: HDF5 puts a new vlen row into any
+ * global heap collection in memory that still has room (a collection
+ * doubles when it grows at the end of the file, so most have room for more
+ * rows), which rewrites that collection with rows already flushed in it: a
+ * torn write there (I/O error, power loss) makes the flushed rows unreadable
+ * (HDF5 1.10.8 even loops forever parsing such a collection). A collection
+ * leaves that list when it leaves the metadata cache, so every (clean, just
+ * flushed) entry is evicted: the cache is shrunk to its minimum, an object
+ * header is looked up so that the cache makes room, and the size is put
+ * back. New rows then go to new collections. */
+static void
+seal_heaps (MbH5Writer * w)
+{
+  H5AC_cache_config_t c, small;
+  MbH5Stream *s;
+  H5O_info_t oi;
+
+  for (s = w->streams; s; s = s->next)
+    if (s->kind == MB_H5S_VLEN || s->kind == MB_H5S_COMPOUND)
+      break;
+  if (!s)
+    return;
+  c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Fget_mdc_config (w->file, &c) < 0)
+    return;
+  small = c;
+  small.set_initial_size = 1;
+  small.initial_size = small.min_size = small.max_size = 1024;
+  small.incr_mode = H5C_incr__off;
+  small.flash_incr_mode = H5C_flash_incr__off;
+  small.decr_mode = H5C_decr__off;
+  if (H5Fset_mdc_config (w->file, &small) < 0)
+    return;
+  H5Oget_info2 (s->data, &oi, H5O_INFO_BASIC);
+  c.set_initial_size = 1;
+  c.initial_size = MDC_INITIAL_SIZE;
+  H5Fset_mdc_config (w->file, &c);
+}
+
+int
+mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
+{
+  MbH5Stream *s;
+  int r, changed = 0;
+
+  if (w->broken)
+    return -1;
+  wlock ();
+  /* the rows first, then the attributes that count them (FLUSHED_ROWS) */
+  r = flush_file (w, do_fsync);
+  for (s = w->streams; r == 0 && s; s = s->next) {
+    if (s->rows == s->flushed_attr)
+      continue;
+    if (write_flushed_rows (s, s->rows) < 0) {
+      set_error (w, s->data_path, "could not write attribute " FLUSHED_ROWS);
+      r = -1;
+    }
+    changed = 1;
+  }
+  if (r == 0 && changed)
+    r = flush_file (w, do_fsync);
+  if (r == 0)
+    seal_heaps (w);
   if (r < 0)
     w->broken = 1;
   wunlock ();
@@ -1543,6 +1675,31 @@ mb_h5_writer_close (MbH5Writer * w, char *err, size_t err_len)
     return -1;
   }
   wlock ();
+  {
+    /* as in a flush: the rows reach the file before the attributes that
+     * count them, which the close then writes */
+    MbH5Stream *s;
+    int changed = 0;
+    for (s = w->streams; s; s = s->next)
+      changed |= s->rows != s->flushed_attr;
+    if (changed && flush_file (w, 0) < 0)
+      r = -1;
+    for (s = w->streams; r == 0 && s; s = s->next)
+      if (s->rows != s->flushed_attr && write_flushed_rows (s, s->rows) < 0) {
+        set_error (w, s->data_path, "could not write attribute "
+            FLUSHED_ROWS);
+        r = -1;
+      }
+  }
+  if (r < 0) {
+    /* the file is as the last flush left it */
+    w->broken = 1;
+    wunlock ();
+    if (err && err_len)
+      snprintf (err, err_len, "%s", w->err);
+    mb_h5_writer_abort (w);
+    return -1;
+  }
   close_objects (w);
   if (H5Fclose (w->file) < 0) {
     set_error (w, NULL, "could not close the file");

@@ -515,6 +515,153 @@ test_write_failure_keeps_flushed_rows (void)
   g_free (path);
 }
 
+/* The whole file, as the bytes a crash right now would leave. */
+static guint8 *
+file_bytes (const gchar * path, gsize * len)
+{
+  gchar *b = NULL;
+  g_assert_true (g_file_get_contents (path, &b, len, NULL));
+  return (guint8 *) b;
+}
+
+/* Rows flushed sit in global heap collections (GCOL blocks) that HDF5 would
+ * reuse for later rows when they have room (a collection doubles when it
+ * grows at the end of the file: 3 rows of 10 kB leave room for a fourth),
+ * rewriting the flushed rows with them; a torn write there loses them.
+ * After a flush no collection holding flushed rows may change. */
+static void
+test_flushed_heaps_unchanged (void)
+{
+  gchar *path = tmp_path ("sealed.h5");
+  char err[512];
+  MbH5Writer *w = mb_h5_writer_open (path, MB_H5W_CREATE, err, sizeof (err));
+  MbH5StreamSpec spec = { 0 };
+  MbH5Stream *s;
+  MbH5Row rows[3];
+  guint8 *snap[6], *fin;
+  gsize snap_len[6], fin_len, k;
+  guint8 data[3][10000];
+  guint i, round, n_gcol = 0;
+
+  g_assert_nonnull (w);
+  spec.kind = MB_H5S_VLEN;
+  spec.data_path = "/b/data";
+  spec.ts_path = "/b/timestamp";
+  s = mb_h5_writer_add_stream (w, &spec);
+  g_assert_nonnull (s);
+  for (round = 0; round < 6; round++) {
+    for (i = 0; i < 3; i++) {
+      for (k = 0; k < sizeof (data[i]); k++)
+        data[i][k] = (guint8) (round * 3 + i + k * 13);
+      rows[i].data = data[i];
+      rows[i].size = sizeof (data[i]);
+      rows[i].timestamp = round * 3 + i;
+    }
+    g_assert_cmpint (mb_h5_stream_append (s, rows, 3), ==, 0);
+    g_assert_cmpint (mb_h5_writer_flush (w, 0), ==, 0);
+    snap[round] = file_bytes (path, &snap_len[round]);
+  }
+  g_assert_cmpint (mb_h5_writer_close (w, err, sizeof (err)), ==, 0);
+  fin = file_bytes (path, &fin_len);
+
+  for (round = 0; round < 6; round++) {
+    const guint8 *b = snap[round];
+    for (k = 0; k + 16 <= snap_len[round]; k++) {
+      guint64 size;
+      if (memcmp (b + k, "GCOL", 4) != 0)
+        continue;
+      memcpy (&size, b + k + 8, 8);     /* little endian host */
+      g_assert_cmpuint (k + size, <=, snap_len[round]);
+      g_assert_cmpuint (k + size, <=, fin_len);
+      if (memcmp (b + k, fin + k, size) != 0)
+        g_error ("the collection at %" G_GSIZE_FORMAT " (%" G_GUINT64_FORMAT
+            " bytes) flushed after round %u changed afterwards", k, size,
+            round);
+      n_gcol++;
+    }
+  }
+  g_assert_cmpuint (n_gcol, >=, 6);
+  for (round = 0; round < 6; round++)
+    g_free (snap[round]);
+  g_free (fin);
+  g_free (path);
+}
+
+static gint64
+flushed_attr (const gchar * path, const char *dset)
+{
+  hid_t f = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d, a;
+  gint64 v = -1;
+
+  g_assert_cmpint (f, >=, 0);
+  d = H5Dopen2 (f, dset, H5P_DEFAULT);
+  a = H5Aopen (d, "flushed_rows", H5P_DEFAULT);
+  g_assert_cmpint (a, >=, 0);
+  g_assert_cmpint (H5Aread (a, H5T_NATIVE_INT64, &v), >=, 0);
+  H5Aclose (a);
+  H5Dclose (d);
+  H5Fclose (f);
+  return v;
+}
+
+/* data's flushed_rows attribute counts the rows flushed (written after the
+ * rows themselves); append mode cuts rows past it, as a crashed writer
+ * leaves them */
+static void
+test_flushed_rows_attribute (void)
+{
+  gchar *path = tmp_path ("flushed-rows.h5");
+  char err[512];
+  MbH5Writer *w = mb_h5_writer_open (path, MB_H5W_CREATE, err, sizeof (err));
+  MbH5StreamSpec spec = { 0 };
+  MbH5Stream *s;
+  guint8 data[4] = { 1, 2, 3, 4 };
+  MbH5Row r = { data, 4, 0, 7, 0, 0 };
+  guint i;
+
+  g_assert_nonnull (w);
+  spec.kind = MB_H5S_VLEN;
+  spec.data_path = "/s/data";
+  spec.ts_path = "/s/timestamp";
+  s = mb_h5_writer_add_stream (w, &spec);
+  g_assert_nonnull (s);
+  for (i = 0; i < 5; i++)
+    g_assert_cmpint (mb_h5_stream_append (s, &r, 1), ==, 0);
+  g_assert_cmpint (mb_h5_writer_flush (w, 1), ==, 0);
+  for (i = 0; i < 3; i++)
+    g_assert_cmpint (mb_h5_stream_append (s, &r, 1), ==, 0);
+  g_assert_cmpint (mb_h5_writer_close (w, err, sizeof (err)), ==, 0);
+  g_assert_cmpint (flushed_attr (path, "/s/data"), ==, 8);
+
+  /* a writer that died after flushing 6 of the 8 rows */
+  {
+    hid_t f = H5Fopen (path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2 (f, "/s/data", H5P_DEFAULT);
+    hid_t a = H5Aopen (d, "flushed_rows", H5P_DEFAULT);
+    gint64 six = 6;
+    g_assert_cmpint (H5Awrite (a, H5T_NATIVE_INT64, &six), >=, 0);
+    H5Aclose (a);
+    H5Dclose (d);
+    H5Fclose (f);
+  }
+  w = mb_h5_writer_open (path, MB_H5W_APPEND, err, sizeof (err));
+  g_assert_nonnull (w);
+  s = mb_h5_writer_add_stream (w, &spec);
+  g_assert_nonnull (s);
+  g_assert_cmpuint (mb_h5_stream_rows (s), ==, 6);
+  g_assert_cmpint (mb_h5_stream_append (s, &r, 1), ==, 0);
+  g_assert_cmpint (mb_h5_writer_close (w, err, sizeof (err)), ==, 0);
+  {
+    hid_t f = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    g_assert_cmpuint (rows_of (f, "/s/data", NULL, NULL), ==, 7);
+    g_assert_cmpuint (rows_of (f, "/s/timestamp", NULL, NULL), ==, 7);
+    H5Fclose (f);
+  }
+  g_assert_cmpint (flushed_attr (path, "/s/data"), ==, 7);
+  g_free (path);
+}
+
 static void
 test_jpeg (void)
 {
@@ -554,6 +701,8 @@ main (int argc, char **argv)
   g_test_add_func ("/h5writer/stale-flags", test_append_clears_status_flags);
   g_test_add_func ("/h5writer/write-failure",
       test_write_failure_keeps_flushed_rows);
+  g_test_add_func ("/h5writer/flushed-heaps", test_flushed_heaps_unchanged);
+  g_test_add_func ("/h5writer/flushed-rows", test_flushed_rows_attribute);
   g_test_add_func ("/h5writer/jpeg", test_jpeg);
   ret = g_test_run ();
   if (ret == 0) {
