@@ -549,10 +549,34 @@ def case_aloha(rng):
     print("ok aloha")
 
 
+def case_flushed(rng):
+    """A file hdf5sink left after a crash or a write error: `data` may hold
+    rows past its last flush (empty or unreadable); its `flushed_rows`
+    attribute says how many are complete, and hdf5src plays only those."""
+    name = "flushed"
+    blobs = make_blobs(12, rng)
+    ts = jittered_ts(12, rng)
+    path = tmpfile("flushed.h5")
+    write_vlen(path, blobs, ts)
+    with h5py.File(path, "a") as f:
+        f["/cam_left/data"].attrs["flushed_rows"] = np.int64(9)
+    p = play("hdf5src location=%s path=/cam_left" % path)
+    check(p.error is None, name, p.error)
+    check([b[0] for b in p.bufs] == blobs[:9], name,
+          "%d buffers, expected the 9 flushed rows" % len(p.bufs))
+    # an attribute larger than the extent (or absent) changes nothing
+    with h5py.File(path, "a") as f:
+        f["/cam_left/data"].attrs["flushed_rows"] = np.int64(50)
+    p = play("hdf5src location=%s path=/cam_left" % path)
+    check(p.error is None and [b[0] for b in p.bufs] == blobs, name,
+          "attribute past the end: %r, %d buffers" % (p.error, len(p.bufs)))
+    print("ok flushed")
+
+
 CASES = {"vlen": case_vlen, "frames": case_frames, "loop": case_loop,
          "index": case_index, "seek": case_seek, "bounded": case_bounded,
          "errors": case_errors, "roundtrip": case_roundtrip,
-         "live": case_live, "aloha": case_aloha}
+         "live": case_live, "aloha": case_aloha, "flushed": case_flushed}
 
 
 def main():
