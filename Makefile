@@ -28,8 +28,10 @@ test: build
 test-leaks: build
 	sh scripts/run-tests $(BUILD) --setup leaks
 
+# memcheck over the compiled tests (scripts/c-tests); the Python-driven ones
+# are covered by test-asan and test-leaks
 test-valgrind: build
-	sh scripts/run-tests $(BUILD) --setup valgrind
+	sh scripts/run-tests $(BUILD) --setup valgrind $$(/usr/bin/python3 scripts/c-tests $(BUILD))
 
 test-asan: deps
 	[ -f build-asan/build.ninja ] || meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_ARGS)
