@@ -935,6 +935,7 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       flush_locked (self, &items);
       self->srcresult = GST_FLOW_OK;
       self->eos = FALSE;
+      self->eos_out = FALSE;
       g_mutex_unlock (&self->lock);
       unref_items (items);
       if (!gst_pad_is_active (self->srcpad)) {
@@ -959,8 +960,13 @@ gst_membudget_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     GST_DEBUG_OBJECT (self, "%s after EOS: accepting data again",
         GST_EVENT_TYPE_NAME (event));
     self->eos = FALSE;
-    if (self->srcresult == GST_FLOW_EOS) {
-      self->srcresult = GST_FLOW_OK;
+    if (self->srcresult == GST_FLOW_EOS || self->eos_out) {
+      /* the task pushed the EOS, or is pushing it and will pause: it goes
+       * on (or restarts) with this stream */
+      if (self->srcresult == GST_FLOW_EOS)
+        self->srcresult = GST_FLOW_OK;
+      self->eos_out = FALSE;
+      self->stream_gen++;
       restart = TRUE;
     }
   }
@@ -1110,6 +1116,7 @@ gst_membudget_loop (GstPad * pad)
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean discont = FALSE;
   gsize size = 0;
+  guint gen;
 
   g_mutex_lock (&self->lock);
   for (;;) {
@@ -1157,6 +1164,9 @@ gst_membudget_loop (GstPad * pad)
   }
 
   item = g_queue_pop_head (&self->queue);
+  gen = self->stream_gen;
+  if (GST_IS_EVENT (item) && GST_EVENT_TYPE (item) == GST_EVENT_EOS)
+    self->eos_out = TRUE;
   if (GST_IS_BUFFER (item)) {
     GstBuffer *buf = GST_BUFFER (item);
     GstClockTime rt;
@@ -1240,6 +1250,13 @@ gst_membudget_loop (GstPad * pad)
     return;
 
   g_mutex_lock (&self->lock);
+  if (ret == GST_FLOW_EOS && self->stream_gen != gen) {
+    /* a STREAM_START or SEGMENT queued after this EOS while it was being
+     * pushed: carry on with the new stream instead of pausing */
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->eos_out = FALSE;
   if (self->srcresult == GST_FLOW_OK)
     self->srcresult = ret;
   /* fall through with the lock held */

@@ -46,6 +46,8 @@ struct _GstMembudget
   gboolean waiting_add;
   gboolean waiting_del;
   GstFlowReturn srcresult;
+  gboolean eos_out;              /* the task took the EOS and will pause */
+  guint stream_gen;              /* bumped when a new stream restarts the task */
   gboolean eos;
   GQueue queue;                 /* GstBuffer / GstEvent / GstQuery */
   GstQuery *last_handled_query;

@@ -618,6 +618,90 @@ order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* EOS held inside its push downstream while a new stream (STREAM_START,
+ * SEGMENT, a buffer) is queued behind it: the task must carry on with that
+ * stream instead of pausing on the EOS it just pushed (the race behind a
+ * rare hang of test_serialized_order) */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean in_push, release;
+} EosGate;
+
+static GstPadProbeReturn
+hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  EosGate *g = data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&g->lock);
+  g->in_push = TRUE;
+  g_cond_broadcast (&g->cond);
+  while (!g->release)
+    g_cond_wait (&g->cond, &g->lock);
+  g_mutex_unlock (&g->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_new_stream_while_eos_pushed)
+{
+  GstHarness *h = gst_harness_new ("membudget");
+  GstPad *src = gst_element_get_static_pad (h->element, "src");
+  EosGate g = { 0 };
+  GstSegment seg;
+  GstBuffer *buf = NULL;
+  gint64 end;
+
+  g_mutex_init (&g.lock);
+  g_cond_init (&g.cond);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, hold_eos, &g,
+      NULL);
+  gst_harness_set_src_caps_str (h, "application/x-membudget-test");
+  fail_unless_equals_int (gst_harness_push (h, make_seq_buffer (0, 16)),
+      GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  g_mutex_lock (&g.lock);
+  while (!g.in_push)
+    g_cond_wait (&g.cond, &g.lock);
+  g_mutex_unlock (&g.lock);
+
+  /* the task is inside its EOS push: a new stream arrives */
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("membudget-test-2")));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  fail_unless_equals_int (gst_harness_push (h, make_seq_buffer (1, 16)),
+      GST_FLOW_OK);
+
+  g_mutex_lock (&g.lock);
+  g.release = TRUE;
+  g_cond_broadcast (&g.cond);
+  g_mutex_unlock (&g.lock);
+
+  buf = gst_harness_pull (h);
+  fail_unless_equals_int (buffer_seq (buf), 0);
+  gst_buffer_unref (buf);
+  buf = NULL;
+  end = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  while (!buf && g_get_monotonic_time () < end) {
+    buf = gst_harness_try_pull (h);
+    if (!buf)
+      g_usleep (1000);
+  }
+  fail_unless (buf != NULL, "the new stream's buffer stayed queued");
+  fail_unless_equals_int (buffer_seq (buf), 1);
+  gst_buffer_unref (buf);
+
+  gst_object_unref (src);
+  gst_harness_teardown (h);
+  g_cond_clear (&g.cond);
+  g_mutex_clear (&g.lock);
+}
+
+GST_END_TEST;
+
 /* serialized events and queries keep their place in the stream */
 GST_START_TEST (test_serialized_order)
 {
@@ -1227,6 +1311,7 @@ membudget_suite (void)
   tcase_add_test (tc, test_drop_oldest_counts);
   tcase_add_test (tc, test_shared_budget_three_branches);
   tcase_add_test (tc, test_serialized_order);
+  tcase_add_test (tc, test_new_stream_while_eos_pushed);
   tcase_add_test (tc, test_pool_buffers);
   tcase_add_test (tc, test_cgroup_fixtures);
   tcase_add_test (tc, test_rss_limit_applies_policy);
