@@ -28,7 +28,11 @@ def main():
                       'demo prints %s with %d rows' % (topic, n), r)
     m = re.search(r'peak RSS of the converter: (\d+) MB', r.out)
     e2e.check(m is not None, 'demo prints the peak RSS', r)
-    e2e.check(int(m.group(1)) < 150, 'demo peak RSS %s MB < 150 MB' % m.group(1), r)
+    # ASan's shadow memory and its freed-memory quarantine (up to 256 MB)
+    # count in the RSS of an instrumented build: about 4x the normal figure
+    # (37 MB normal, 150 MB under ASan, 2026-11-22)
+    limit = 400 if os.environ.get('MB_UNDER_ASAN') else 150
+    e2e.check(int(m.group(1)) < limit, 'demo peak RSS %s MB < %d MB' % (m.group(1), limit), r)
     e2e.ok('demo output:\n' + r.out)
 
 
