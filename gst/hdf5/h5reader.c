@@ -4,6 +4,7 @@
  */
 #include "h5reader.h"
 #include "h5lock.h"
+#include "h5writer.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -267,7 +268,7 @@ open_locked (MbH5Reader * r, const char *path)
   hid_t obj, ftype, space;
   hsize_t dims[MB_H5R_MAX_RANK];
   H5T_class_t cls;
-  uint64_t ts_rows;
+  uint64_t ts_rows, flushed;
   int i;
   htri_t is_h5;
 
@@ -426,17 +427,11 @@ open_locked (MbH5Reader * r, const char *path)
     r->src_ts = -1;
   }
   open_row_lengths (r);
-  if (H5Aexists (r->dset, "flushed_rows") > 0) {
-    /* written by hdf5sink after each flush: rows past it were not complete
-     * when the writer crashed or failed, and may read as empty rows */
-    hid_t a = H5Aopen (r->dset, "flushed_rows", H5P_DEFAULT);
-    int64_t flushed = -1;
-    if (a >= 0 && H5Aread (a, H5T_NATIVE_INT64, &flushed) >= 0 &&
-        flushed >= 0 && (uint64_t) flushed < r->rows)
-      r->rows = (uint64_t) flushed;
-    if (a >= 0)
-      H5Aclose (a);
-  }
+  /* written by hdf5sink after each flush: rows past it were not complete
+   * when the writer crashed or failed, and may read as empty rows */
+  if (mb_h5_dataset_flushed_rows (r->dset, &flushed) == 0 &&
+      flushed < r->rows)
+    r->rows = flushed;
   return 0;
 }
 

@@ -341,8 +341,8 @@ write_attr (hid_t obj, const char *name, hid_t type, const void *value)
  * as errors or as empty rows; readers (hdf5src, append mode) stop at it. */
 #define FLUSHED_ROWS "flushed_rows"
 
-static int
-read_flushed_rows (hid_t d, uint64_t * rows)
+int
+mb_h5_dataset_flushed_rows (hid_t d, uint64_t * rows)
 {
   int64_t v = -1;
   hid_t a;
@@ -384,6 +384,33 @@ write_flushed_rows (MbH5Stream * s, uint64_t rows)
   if (r < 0)
     return -1;
   s->flushed_attr = rows;
+  return 0;
+}
+
+/* with the lock: TRUE when a stream has rows its attribute does not count */
+static int
+flushed_rows_behind (const MbH5Writer * w)
+{
+  const MbH5Stream *s;
+
+  for (s = w->streams; s; s = s->next)
+    if (s->rows != s->flushed_attr)
+      return 1;
+  return 0;
+}
+
+/* with the lock, right after the rows were flushed: brings every stream's
+ * attribute up to its rows. 0 / -1 (error set) */
+static int
+write_flushed_rows_all (MbH5Writer * w)
+{
+  MbH5Stream *s;
+
+  for (s = w->streams; s; s = s->next)
+    if (s->rows != s->flushed_attr && write_flushed_rows (s, s->rows) < 0) {
+      set_error (w, s->data_path, "could not write attribute " FLUSHED_ROWS);
+      return -1;
+    }
   return 0;
 }
 
@@ -885,7 +912,8 @@ mb_h5_writer_add_stream (MbH5Writer * w, const MbH5StreamSpec * spec)
     {
       /* rows past the last flush of a crashed or failed writer are cut */
       uint64_t flushed;
-      if (read_flushed_rows (s->data, &flushed) == 0 && flushed < rows)
+      if (mb_h5_dataset_flushed_rows (s->data, &flushed) == 0 &&
+          flushed < rows)
         rows = flushed;
     }
     if (s->src_ts >= 0) {
@@ -1621,25 +1649,18 @@ seal_heaps (MbH5Writer * w)
 int
 mb_h5_writer_flush (MbH5Writer * w, int do_fsync)
 {
-  MbH5Stream *s;
-  int r, changed = 0;
+  int r;
 
   if (w->broken)
     return -1;
   wlock ();
   /* the rows first, then the attributes that count them (FLUSHED_ROWS) */
   r = flush_file (w, do_fsync);
-  for (s = w->streams; r == 0 && s; s = s->next) {
-    if (s->rows == s->flushed_attr)
-      continue;
-    if (write_flushed_rows (s, s->rows) < 0) {
-      set_error (w, s->data_path, "could not write attribute " FLUSHED_ROWS);
-      r = -1;
-    }
-    changed = 1;
+  if (r == 0 && flushed_rows_behind (w)) {
+    r = write_flushed_rows_all (w);
+    if (r == 0)
+      r = flush_file (w, do_fsync);
   }
-  if (r == 0 && changed)
-    r = flush_file (w, do_fsync);
   if (r == 0)
     seal_heaps (w);
   if (r < 0)
@@ -1675,22 +1696,11 @@ mb_h5_writer_close (MbH5Writer * w, char *err, size_t err_len)
     return -1;
   }
   wlock ();
-  {
-    /* as in a flush: the rows reach the file before the attributes that
-     * count them, which the close then writes */
-    MbH5Stream *s;
-    int changed = 0;
-    for (s = w->streams; s; s = s->next)
-      changed |= s->rows != s->flushed_attr;
-    if (changed && flush_file (w, 0) < 0)
-      r = -1;
-    for (s = w->streams; r == 0 && s; s = s->next)
-      if (s->rows != s->flushed_attr && write_flushed_rows (s, s->rows) < 0) {
-        set_error (w, s->data_path, "could not write attribute "
-            FLUSHED_ROWS);
-        r = -1;
-      }
-  }
+  /* as in a flush: the rows reach the file before the attributes that
+   * count them, which the close then writes */
+  if (flushed_rows_behind (w) && (flush_file (w, 0) < 0 ||
+          write_flushed_rows_all (w) < 0))
+    r = -1;
   if (r < 0) {
     /* the file is as the last flush left it */
     w->broken = 1;

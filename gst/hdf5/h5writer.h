@@ -120,8 +120,15 @@ int mb_h5_stream_append (MbH5Stream * s, const MbH5Row * rows, size_t n);
 uint64_t mb_h5_stream_rows (const MbH5Stream * s);
 const char *mb_h5_stream_path (const MbH5Stream * s);
 
-/* H5Fflush (+ fsync of the file descriptor). 0 / -1. */
+/* H5Fflush (+ fsync of the file descriptor), then each stream's
+ * `flushed_rows` attribute (below) and a second flush. 0 / -1. */
 int mb_h5_writer_flush (MbH5Writer * w, int do_fsync);
+
+/* Every data dataset the writer creates carries an int64 attribute
+ * `flushed_rows`: the rows known to be complete in the file (written after
+ * the rows it counts). Reads it from dataset @dset: 0 and @rows, or -1 when
+ * it is absent or unreadable. For readers of files a writer left behind. */
+int mb_h5_dataset_flushed_rows (hid_t dset, uint64_t * rows);
 /* Flushes and closes everything; frees @w. 0 / -1 (error text lost: read it
  * with mb_h5_writer_error before if needed; @err gets a copy). */
 int mb_h5_writer_close (MbH5Writer * w, char *err, size_t err_len);
