@@ -64,8 +64,10 @@
  * ## Durability
  * The file is flushed (H5Fflush) every `flush-interval` (and fsynced with
  * `fsync`). After SIGKILL the file opens in h5py without h5clear and holds
- * every row counted in the last `hdf5sink-flushed` message. See
- * docs/hdf5sink.md.
+ * every row counted in the last `hdf5sink-flushed` message; each stream's
+ * `data` carries that count as its int64 `flushed_rows` attribute (rows past
+ * it may be incomplete after a crash or a write error: read up to it, as
+ * hdf5src does). See docs/hdf5sink.md.
  *
  * ## Messages
  * Element messages `hdf5sink-stats` (every `stats-interval`),
